@@ -1,0 +1,1 @@
+"""The model families of the course, from LeNet to DPN."""

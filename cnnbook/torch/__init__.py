@@ -1,0 +1,1 @@
+"""The course's layers and optimizers, built from torch tensor primitives."""
