@@ -1,0 +1,48 @@
+# The two commands of the README:
+#   make book   execute every notebook headlessly, in course order (outputs in build/book)
+#   make test   run the whole test suite: unit tests + every notebook in fast mode (nbval)
+# Both create the virtual environment .venv and install everything on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+# Which torch to install when the environment has none. On a CPU-only machine a CPU
+# build is much smaller, e.g. `make test TORCH_SPEC=torch==2.13.0`.
+TORCH_SPEC ?= torch>=2.1,<3
+PY := $(VENV)/bin/python
+CNNBOOK := $(PY) -m cnnbook
+STAMP := $(VENV)/.cnnbook-installed
+
+.PHONY: book notebooks test unit env clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install "$(TORCH_SPEC)"
+	$(PY) -m pip install -e ".[test]"
+	touch $(STAMP)
+
+# The book: fetch MNIST's test set if the data root lacks it (see data/README.md), then
+# execute every notebook into build/book.
+book: $(STAMP)
+	$(CNNBOOK) data fetch mnist10k --quiet
+	$(CNNBOOK) book run --output build/book
+
+# Re-execute the notebooks in place, to commit their outputs.
+notebooks: $(STAMP)
+	$(CNNBOOK) data fetch mnist10k --quiet
+	$(CNNBOOK) book run --in-place
+
+test: $(STAMP)
+	$(CNNBOOK) data fetch mnist10k --quiet
+	rm -rf build/nbtest
+	$(CNNBOOK) book prepare --fast --output build/nbtest
+	MPLBACKEND=Agg $(PY) -m pytest tests build/nbtest --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=600 -p no:cacheprovider
+
+unit: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m pytest tests -p no:cacheprovider
+
+env: $(STAMP)
+	$(CNNBOOK) env
+
+clean:
+	rm -rf build

@@ -1,0 +1,5 @@
+import sys
+
+from cnnbook.cli import main
+
+sys.exit(main())

@@ -1,0 +1,144 @@
+"""The ``cnnbook`` command: data, book and environment.
+
+    cnnbook data verify            check the dataset files under the data root
+    cnnbook data fetch NAME        download a dataset (mnist, mnist10k, fashion-mnist, cifar10)
+    cnnbook book run [--fast] [NOTEBOOK ...]
+    cnnbook book prepare [--fast]  parameterized copies for the test suite (nbval)
+    cnnbook env                    versions, device, data root
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_FAIL = 0, 1
+
+
+def _print_err(message):
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _data_verify(args):
+    from cnnbook import data
+
+    root = data.data_root() if args.root is None else args.root
+    report = data.verify(root)
+    print(f"data root: {root}")
+    failed = []
+    for name, entry in report.items():
+        files = entry["files"]
+        ok = sum(s == "ok" for s in files.values())
+        print(f"  {name:14s} {entry['status']:9s} ({ok}/{len(files)} files)")
+        for filename, status in files.items():
+            if status.startswith("corrupt"):
+                failed.append(f"{root}/{data.DATASETS[name].folder}/{filename} is corrupt ({status[9:]})")
+    for line in failed:
+        _print_err(line)
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _data_fetch(args):
+    from cnnbook import data
+
+    folder = data.fetch(args.name, args.root, progress=not args.quiet)
+    print(f"{args.name}: verified in {folder}")
+    return EXIT_OK
+
+
+def _book_run(args):
+    from cnnbook import book
+
+    results = book.run_book(args.notebooks, fast=args.fast, output_dir=args.output,
+                            in_place=args.in_place)
+    total = sum(r.seconds for r in results)
+    where = "in place" if args.in_place else f"into {args.output}"
+    print(f"{len(results)} notebook(s) executed {where} in {total:.0f} s")
+    return EXIT_OK
+
+
+def _book_prepare(args):
+    from cnnbook import book
+
+    paths = book.prepare(args.notebooks, fast=args.fast, output_dir=args.output)
+    print(f"{len(paths)} notebook(s) prepared in {args.output}")
+    return EXIT_OK
+
+
+def _env(args):
+    import platform
+
+    import matplotlib
+    import numpy
+    import torch
+
+    import cnnbook
+    from cnnbook import data
+    from cnnbook.device import default_device
+
+    print(f"cnnbook     {cnnbook.__version__}")
+    print(f"python      {platform.python_version()}")
+    print(f"numpy       {numpy.__version__}")
+    print(f"torch       {torch.__version__}")
+    print(f"matplotlib  {matplotlib.__version__}")
+    device = default_device()
+    extra = f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""
+    print(f"device      {device}{extra}; {torch.get_num_threads()} CPU threads")
+    root = data.data_root()
+    print(f"data root   {root}")
+    for name, entry in data.verify(root).items():
+        print(f"  {name:14s} {entry['status']}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnnbook", description="The cnnbook course: data, book, environment.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_data = sub.add_parser("data", help="datasets: verify or fetch")
+    data_sub = p_data.add_subparsers(dest="action", required=True)
+    p = data_sub.add_parser("verify", help="check every dataset file under the data root")
+    p.add_argument("--root", default=None, help="data root (default: CNNBOOK_DATA, data/, or the user cache)")
+    p.set_defaults(func=_data_verify)
+    p = data_sub.add_parser("fetch", help="download a dataset and verify it")
+    p.add_argument("name", help="mnist, mnist10k, fashion-mnist or cifar10")
+    p.add_argument("--root", default=None)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_data_fetch)
+
+    p_book = sub.add_parser("book", help="execute the notebooks")
+    book_sub = p_book.add_subparsers(dest="action", required=True)
+    p = book_sub.add_parser("run", help="execute the notebooks in course order with papermill")
+    p.add_argument("notebooks", nargs="*", help="notebooks to run (names or prefixes like 03); default all")
+    p.add_argument("--fast", action="store_true", help="fast mode (FAST=True): small data, few epochs")
+    p.add_argument("--output", default="build/book", help="output folder (default build/book)")
+    p.add_argument("--in-place", action="store_true", help="write outputs back into notebooks/ (to commit them)")
+    p.set_defaults(func=_book_run)
+    p = book_sub.add_parser("prepare", help="parameterized copies with committed outputs, for nbval")
+    p.add_argument("notebooks", nargs="*")
+    p.add_argument("--fast", action="store_true")
+    p.add_argument("--output", default="build/nbtest")
+    p.set_defaults(func=_book_prepare)
+
+    p = sub.add_parser("env", help="versions, device, data root")
+    p.set_defaults(func=_env)
+    return parser
+
+
+def main(argv=None) -> int:
+    from cnnbook.book import BookError
+    from cnnbook.data import DataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (DataError, BookError, ValueError, OSError) as exc:
+        _print_err(str(exc))
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        _print_err("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
