@@ -81,7 +81,7 @@ def run_notebook(path, output, *, fast=False, timeout=1800) -> Result:
         )
     except PapermillExecutionError as exc:
         raise BookError(
-            f"{path.name}: cell {exc.cell_index} (In [{exc.exec_count}]) failed: "
+            f"{path.name}: cell {exc.cell_index + 1} (In [{exc.exec_count}]) failed: "
             f"{exc.ename}: {exc.evalue}"
         ) from None
     return Result(path, output, time.perf_counter() - start)

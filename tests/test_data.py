@@ -1,0 +1,195 @@
+"""The data layer: IDX/CIFAR parsing, MNIST-10k, verification and the command line."""
+
+import gzip
+import io
+import os
+import struct
+import tarfile
+
+import numpy as np
+import pytest
+
+from cnnbook import cli, data
+
+
+def write_idx(path, array, compress=True):
+    array = np.asarray(array)
+    code = {np.dtype(np.uint8): 0x08, np.dtype(">i4"): 0x0C}[array.dtype]
+    raw = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    opener = gzip.open if compress else open
+    with opener(path, "wb") as f:
+        f.write(raw)
+    return raw
+
+
+def test_read_idx_round_trip(tmp_path):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / "a-idx3-ubyte.gz", images)
+    write_idx(tmp_path / "b-idx3-ubyte", images, compress=False)
+    np.testing.assert_array_equal(data.read_idx(tmp_path / "a-idx3-ubyte.gz"), images)
+    np.testing.assert_array_equal(data.read_idx(tmp_path / "b-idx3-ubyte"), images)
+    big_endian = np.array([1, -2, 70000], dtype=">i4")
+    write_idx(tmp_path / "c.gz", big_endian)
+    assert data.read_idx(tmp_path / "c.gz").tolist() == [1, -2, 70000]
+
+
+def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
+    raw = write_idx(tmp_path / "ok", np.zeros((2, 2, 2), np.uint8), compress=False)
+    (tmp_path / "short").write_bytes(raw[:-1])
+    with pytest.raises(ValueError, match="expected 24 bytes for shape \\(2, 2, 2\\), got 23"):
+        data.read_idx(tmp_path / "short")
+    (tmp_path / "foreign").write_bytes(b"PK\x03\x04rest")
+    with pytest.raises(ValueError, match="expected an IDX header"):
+        data.read_idx(tmp_path / "foreign")
+
+
+def _fake_fashion(root, n_train=5, n_test=3):
+    folder = root / "fashion-mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    parts = {}
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        y = rng.integers(0, 10, n, dtype=np.uint8)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", x)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", y)
+        parts[prefix] = (x, y)
+    return parts
+
+
+def test_fashion_mnist_parser_on_small_files(tmp_path):
+    parts = _fake_fashion(tmp_path)
+    x_train, y_train, x_test, y_test = data.load_fashion_mnist(tmp_path)
+    assert x_train.shape == (5, 1, 28, 28) and x_test.shape == (3, 1, 28, 28)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.int64
+    np.testing.assert_allclose(x_train[:, 0] * 255, parts["train"][0], atol=1e-4)
+    np.testing.assert_array_equal(y_test, parts["t10k"][1])
+
+
+def test_mismatched_image_and_label_counts_are_reported(tmp_path):
+    _fake_fashion(tmp_path)
+    write_idx(tmp_path / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz", np.zeros(4, np.uint8))
+    with pytest.raises(ValueError, match="holds 3 images but .* holds 4 labels"):
+        data.load_fashion_mnist(tmp_path)
+
+
+def _fake_cifar(root, batches=2, per_batch=4):
+    rng = np.random.default_rng(1)
+    folder = root / "cifar-10"
+    folder.mkdir(parents=True)
+    members, expected = {}, {"train": [], "test": []}
+    for name in [f"data_batch_{i + 1}.bin" for i in range(batches)] + ["test_batch.bin"]:
+        labels = rng.integers(0, 10, per_batch, dtype=np.uint8)
+        pixels = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
+        members[name] = np.concatenate([labels[:, None], pixels], axis=1).tobytes()
+        expected["test" if name.startswith("test") else "train"].append((pixels, labels))
+    with tarfile.open(folder / "cifar-10-binary.tar.gz", "w:gz") as tar:
+        for name, raw in members.items():
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    return expected
+
+
+def test_cifar10_binary_parser_on_small_archive(tmp_path):
+    expected = _fake_cifar(tmp_path)
+    x_train, y_train, x_test, y_test = data.load_cifar10(tmp_path)
+    assert x_train.shape == (8, 3, 32, 32) and x_test.shape == (4, 3, 32, 32)
+    pixels = np.concatenate([p for p, _ in expected["train"]])
+    np.testing.assert_allclose(x_train.reshape(8, -1) * 255, pixels, atol=1e-3)
+    np.testing.assert_array_equal(y_test, expected["test"][0][1])
+    # channel-major layout: the first 1024 bytes of a record are the red plane
+    np.testing.assert_allclose(x_train[0, 0].ravel() * 255, pixels[0, :1024], atol=1e-3)
+
+
+def test_cifar10_batch_of_wrong_length_is_rejected():
+    with pytest.raises(ValueError, match="multiple of 3073 bytes, got 3074"):
+        data.parse_cifar10_batch(b"\x00" * 3074)
+
+
+def test_missing_dataset_names_the_file_and_the_fix(tmp_path):
+    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte.gz not found .*cnnbook data fetch mnist"):
+        data.load_mnist10k(tmp_path)
+
+
+def test_unknown_dataset_names_the_known_ones():
+    with pytest.raises(ValueError, match="expected one of: .*mnist10k"):
+        data.load_dataset("imagenet")
+    with pytest.raises(ValueError, match="n_train must be in 1..8000"):
+        data.load_dataset("mnist10k", n_train=0)
+
+
+def test_data_root_prefers_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNBOOK_DATA", str(tmp_path))
+    assert data.data_root() == tmp_path
+    monkeypatch.delenv("CNNBOOK_DATA")
+    assert data.data_root().name == "data"  # running from the checkout
+
+
+# --- the real MNIST test set (through CNNBOOK_DATA) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def mnist10k():
+    try:
+        return data.load_mnist10k()
+    except data.DataError as exc:
+        pytest.skip(f"MNIST test set not available: {exc}")
+
+
+def test_mnist10k_split_is_fixed_disjoint_and_complete(mnist10k):
+    x_train, y_train, x_val, y_val = mnist10k
+    assert x_train.shape == (8000, 1, 28, 28) and x_val.shape == (2000, 1, 28, 28)
+    assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() == 1
+    # the two parts are a partition of the official test set
+    x_all, y_all = data.read_idx(data.data_root() / "mnist/t10k-images-idx3-ubyte.gz"), None
+    order = np.random.default_rng(data.MNIST10K_SEED).permutation(10000)
+    np.testing.assert_array_equal(np.sort(order), np.arange(10000))
+    np.testing.assert_allclose(x_val[:, 0] * 255, x_all[order[8000:]], atol=1e-3)
+    counts = np.bincount(y_train, minlength=10) + np.bincount(y_val, minlength=10)
+    assert counts.tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    again = data.load_mnist10k()
+    np.testing.assert_array_equal(again[1], y_train)
+
+
+def test_verify_accepts_the_recompressed_official_test_set(mnist10k):
+    report = data.verify(names=["mnist10k"])
+    assert report["mnist10k"]["status"] == "complete"
+
+
+def _copy_mnist(tmp_path):
+    src = data.data_root() / "mnist"
+    dst = tmp_path / "mnist"
+    dst.mkdir()
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (dst / name).write_bytes((src / name).read_bytes())
+    return dst
+
+
+def test_cli_verify_passes_then_fails_on_a_corrupted_copy(mnist10k, tmp_path, capsys):
+    dst = _copy_mnist(tmp_path)
+    assert cli.main(["data", "verify", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "mnist          partial" in out
+    raw = bytearray((dst / "t10k-images-idx3-ubyte.gz").read_bytes())
+    raw[5000] ^= 0xFF
+    (dst / "t10k-images-idx3-ubyte.gz").write_bytes(bytes(raw))
+    assert cli.main(["data", "verify", "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "t10k-images-idx3-ubyte.gz is corrupt" in err[0]
+
+
+def test_cli_verify_in_a_subprocess_prints_no_traceback(mnist10k, tmp_path):
+    import subprocess
+    import sys
+
+    dst = _copy_mnist(tmp_path)
+    (dst / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip at all")
+    env = dict(os.environ, CNNBOOK_DATA=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "cnnbook", "data", "verify"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {dst}/t10k-labels-idx1-ubyte.gz is corrupt (not a readable gzip file (Not a gzipped file (b'no')))"
+    ]
