@@ -1,0 +1,243 @@
+"""ResNet (He et al., 2015), and the same networks without shortcuts ("plain" networks)."""
+
+from torch import nn
+
+from cnnbook.models.common import check_input
+
+
+def conv3x3(in_channels, out_channels, stride=1):
+    """3x3 convolution with padding 1 and no bias (batch norm follows it)."""
+    return nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+
+
+def conv1x1(in_channels, out_channels, stride=1):
+    """1x1 convolution without bias (batch norm follows it)."""
+    return nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions and a shortcut: ``relu(F(x) + x)``, ResNet-18/34's block.
+
+    When the block changes the resolution or the channel count, the shortcut is a 1x1
+    convolution with batch norm (``downsample``, the paper's option B). With
+    ``residual=False`` the shortcut, and with it ``downsample``, is left out: the block is
+    ``relu(F(x))``, a layer pair of the paper's plain network.
+
+    Shape:
+        - Input: ``(N, in_channels, H, W)``.
+        - Output: ``(N, channels, H_out, W_out)``, ``H_out = ceil(H / stride)``.
+    """
+
+    expansion = 1
+
+    def __init__(self, in_channels, channels, stride=1, residual=True):
+        super().__init__()
+        out_channels = channels * self.expansion
+        self.residual = residual
+        self.conv1 = conv3x3(in_channels, channels, stride)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.relu1 = nn.ReLU()
+        self.conv2 = conv3x3(channels, out_channels)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.relu2 = nn.ReLU()
+        self.downsample = _shortcut(in_channels, out_channels, stride, residual)
+
+    def forward(self, x):
+        out = self.relu1(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.residual:
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu2(out)
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3, 1x1 expand (4x) and a shortcut: ResNet-50/101/152's block.
+
+    The stride sits on the 3x3 convolution (torchvision's "ResNet v1.5"; the paper puts
+    it on the first 1x1). Shortcut and ``residual=False`` as in :class:`BasicBlock`.
+
+    Shape:
+        - Input: ``(N, in_channels, H, W)``.
+        - Output: ``(N, 4 * channels, H_out, W_out)``, ``H_out = ceil(H / stride)``.
+    """
+
+    expansion = 4
+
+    def __init__(self, in_channels, channels, stride=1, residual=True):
+        super().__init__()
+        out_channels = channels * self.expansion
+        self.residual = residual
+        self.conv1 = conv1x1(in_channels, channels)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.relu1 = nn.ReLU()
+        self.conv2 = conv3x3(channels, channels, stride)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.relu2 = nn.ReLU()
+        self.conv3 = conv1x1(channels, out_channels)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.relu3 = nn.ReLU()
+        self.downsample = _shortcut(in_channels, out_channels, stride, residual)
+
+    def forward(self, x):
+        out = self.relu1(self.bn1(self.conv1(x)))
+        out = self.relu2(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.residual:
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu3(out)
+
+
+def _shortcut(in_channels, out_channels, stride, residual):
+    # A projection only where the identity cannot be added: the shapes differ.
+    if not residual or (stride == 1 and in_channels == out_channels):
+        return None
+    return nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+
+
+# depth -> (block, number of blocks in each of the four stages), the paper's Table 1.
+RESNET_CFGS = {
+    18: (BasicBlock, (2, 2, 2, 2)),
+    34: (BasicBlock, (3, 4, 6, 3)),
+    50: (Bottleneck, (3, 4, 6, 3)),
+    101: (Bottleneck, (3, 4, 23, 3)),
+    152: (Bottleneck, (3, 8, 36, 3)),
+}
+
+
+class ResNet(nn.Module):
+    """ResNet: a stem, four stages of residual blocks, global average pooling, one FC layer.
+
+    Stage ``i`` (0-based) has ``layers[i]`` blocks of width ``width * 2**i``; every stage
+    but the first halves the resolution in its first block. At ImageNet settings
+    ResNet-18, -34 and -50 have 11,689,512, 21,797,672 and 25,557,032 parameters.
+
+    Args:
+        block: :class:`BasicBlock` or :class:`Bottleneck`.
+        layers: four block counts, e.g. ``(2, 2, 2, 2)`` for ResNet-18.
+        num_classes: number of output logits.
+        in_channels: channels of the input image.
+        width: channels of the stem and the first stage (64 in the paper); small variants
+            for a CPU use 8 or 16.
+        small_input: ``True`` for 28-32 pixel inputs: the stem is a 3x3 stride-1
+            convolution without the max pool (as the paper's CIFAR networks), so a 28x28
+            image leaves the four stages at 28, 14, 7 and 4 pixels instead of being cut to
+            7x7 by the stem.
+        residual: ``False`` removes every shortcut (and the projection convolutions of the
+            downsampling ones), giving the paper's plain network of the same depth.
+        zero_init_residual: start the last batch norm of each block at zero, so that each
+            residual block starts as the identity (Goyal et al., 2017).
+
+    Shape:
+        - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
+          32 x 32 with ``small_input=True``.
+        - Output: ``(N, num_classes)``.
+
+    Reference: K. He, X. Zhang, S. Ren, J. Sun, "Deep residual learning for image
+    recognition", CVPR 2016 (arXiv:1512.03385).
+    """
+
+    def __init__(
+        self,
+        block,
+        layers,
+        num_classes=1000,
+        in_channels=3,
+        width=64,
+        small_input=False,
+        residual=True,
+        zero_init_residual=False,
+    ):
+        super().__init__()
+        if len(layers) != 4 or any(n < 1 for n in layers):
+            raise ValueError(f"layers must be four positive block counts, got {tuple(layers)}")
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.small_input = small_input
+        self.residual = residual
+
+        if small_input:
+            self.conv1 = conv3x3(in_channels, width)
+            self.maxpool = nn.Identity()
+        else:
+            self.conv1 = nn.Conv2d(in_channels, width, 7, stride=2, padding=3, bias=False)
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU()
+
+        channels = width
+        for i, num_blocks in enumerate(layers):
+            stride = 1 if i == 0 else 2
+            blocks = []
+            for j in range(num_blocks):
+                blocks.append(block(channels, width * 2**i, stride if j == 0 else 1, residual))
+                channels = width * 2**i * block.expansion
+            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
+        self.num_features = channels
+
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(channels, num_classes)
+        self._init_weights(zero_init_residual)
+
+    def _init_weights(self, zero_init_residual):
+        # torchvision's initialization: He (fan-out) for convolutions.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        if zero_init_residual:
+            for m in self.modules():
+                if isinstance(m, BasicBlock):
+                    nn.init.zeros_(m.bn2.weight)
+                elif isinstance(m, Bottleneck):
+                    nn.init.zeros_(m.bn3.weight)
+
+    def forward_features(self, x):
+        """Stem and the four stages. Shapes for 224 x 224 input, Bottleneck blocks (e = 4)."""
+        check_input(self, x)
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # N x 64 x 56 x 56
+        x = self.layer1(x)  # N x 64e x 56 x 56
+        x = self.layer2(x)  # N x 128e x 28 x 28
+        x = self.layer3(x)  # N x 256e x 14 x 14
+        x = self.layer4(x)  # N x 512e x 7 x 7
+        return x
+
+    def forward_head(self, x):
+        """Global average pooling and one FC layer."""
+        x = self.flatten(self.avgpool(x))  # N x 512e
+        return self.fc(x)
+
+    def forward(self, x):
+        return self.forward_head(self.forward_features(x))
+
+
+def _resnet(depth, num_classes, in_channels, kwargs):
+    block, layers = RESNET_CFGS[depth]
+    return ResNet(block, layers, num_classes=num_classes, in_channels=in_channels, **kwargs)
+
+
+def resnet18(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-18 (BasicBlock, 2-2-2-2); other keyword arguments go to :class:`ResNet`."""
+    return _resnet(18, num_classes, in_channels, kwargs)
+
+
+def resnet34(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-34 (BasicBlock, 3-4-6-3); other keyword arguments go to :class:`ResNet`."""
+    return _resnet(34, num_classes, in_channels, kwargs)
+
+
+def resnet50(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-50 (Bottleneck, 3-4-6-3); other keyword arguments go to :class:`ResNet`."""
+    return _resnet(50, num_classes, in_channels, kwargs)
+
+
+def resnet101(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-101 (Bottleneck, 3-4-23-3); other keyword arguments go to :class:`ResNet`."""
+    return _resnet(101, num_classes, in_channels, kwargs)
+
+
+def resnet152(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-152 (Bottleneck, 3-8-36-3); other keyword arguments go to :class:`ResNet`."""
+    return _resnet(152, num_classes, in_channels, kwargs)

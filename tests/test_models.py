@@ -1,0 +1,486 @@
+"""Tests for cnnbook.models: every registered model, the published counts, the summaries."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from cnnbook.models import (
+    AlexNet,
+    BasicBlock,
+    Bottleneck,
+    DenseNet,
+    GoogLeNet,
+    GoogLeNetOutputs,
+    LeNet5,
+    ResNet,
+    Transition,
+    count_macs,
+    count_parameters,
+    dpn68,
+    format_layer_table,
+    get_model,
+    googlenet,
+    layer_table,
+    lenet5,
+    list_models,
+    resnet18,
+)
+
+EXPECTED_NAMES = [
+    "lenet5", "alexnet",
+    "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn",
+    "googlenet",
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+    "densenet121", "densenet169", "densenet201",
+    "dpn68", "dpn92", "dpn98", "dpn131",
+]  # fmt: skip
+
+# The counts issue 7 requires, at ImageNet settings (1000 classes, 3 input channels;
+# LeNet-5 with its own defaults, 10 classes and 1 channel).
+ISSUE_COUNTS = [
+    ("lenet5", {}, 61_706),
+    ("lenet5", {"classic": True}, 61_706),
+    ("alexnet", {}, 61_100_840),
+    ("vgg11", {}, 132_863_336),
+    ("vgg16", {}, 138_357_544),
+    ("googlenet", {"aux_logits": False}, 7_005_832),
+    ("googlenet", {}, 13_385_816),
+    ("resnet18", {}, 11_689_512),
+    ("resnet34", {}, 21_797_672),
+    ("resnet50", {}, 25_557_032),
+    ("densenet121", {}, 7_978_856),
+    ("dpn68", {}, 12_611_602),
+    ("dpn92", {}, 37_668_392),
+]
+
+# The other factories, against the counts torchvision's documentation publishes.
+TORCHVISION_COUNTS = [
+    ("vgg13", 133_047_848),
+    ("vgg19", 143_667_240),
+    ("vgg11_bn", 132_868_840),
+    ("vgg13_bn", 133_053_736),
+    ("vgg16_bn", 138_365_992),
+    ("vgg19_bn", 143_678_248),
+    ("resnet101", 44_549_160),
+    ("resnet152", 60_192_808),
+    ("densenet169", 14_149_480),
+    ("densenet201", 20_013_928),
+]
+
+# timm publishes these two in millions, to two decimals.
+TIMM_COUNTS_MILLIONS = [("dpn98", 61.57), ("dpn131", 79.25)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # The two cores of the test machine are shared with other jobs. With two OpenMP
+    # threads each parallel region waits for whichever thread is descheduled, which made
+    # this file several times slower than with one thread.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def build_on_meta(name, **kwargs):
+    """Build a model on the meta device: real modules and shapes, no memory, no init cost."""
+    with torch.device("meta"):
+        return get_model(name, **kwargs)
+
+
+def outputs_of(out):
+    return tuple(out) if isinstance(out, tuple) else (out,)
+
+
+# ---------------------------------------------------------------- registry
+
+
+def test_list_models_names_every_factory_in_course_order():
+    assert list_models() == EXPECTED_NAMES
+
+
+def test_get_model_passes_keyword_arguments_to_the_factory():
+    model = get_model("resnet18", num_classes=7, in_channels=1, width=8)
+    assert isinstance(model, ResNet)
+    assert model.fc.out_features == 7
+    assert model.conv1.in_channels == 1
+    assert model.conv1.out_channels == 8
+
+
+def test_get_model_unknown_name_lists_the_known_ones():
+    with pytest.raises(ValueError) as info:
+        get_model("resnet19")
+    message = str(info.value)
+    assert "'resnet19'" in message
+    for name in EXPECTED_NAMES:
+        assert name in message
+
+
+# ---------------------------------------------------------------- parameter counts
+
+
+@pytest.mark.parametrize("name, kwargs, expected", ISSUE_COUNTS)
+def test_parameter_count_matches_issue(name, kwargs, expected):
+    assert count_parameters(build_on_meta(name, **kwargs)) == expected
+
+
+@pytest.mark.parametrize("name, expected", TORCHVISION_COUNTS)
+def test_parameter_count_matches_torchvision(name, expected):
+    assert count_parameters(build_on_meta(name)) == expected
+
+
+@pytest.mark.parametrize("name, millions", TIMM_COUNTS_MILLIONS)
+def test_parameter_count_matches_timm(name, millions):
+    assert round(count_parameters(build_on_meta(name)) / 1e6, 2) == millions
+
+
+def test_vgg_factory_batch_norm_argument_matches_bn_factory():
+    assert count_parameters(build_on_meta("vgg16", batch_norm=True)) == count_parameters(
+        build_on_meta("vgg16_bn")
+    )
+
+
+def test_dpn68b_split_convolution_has_the_same_count():
+    with torch.device("meta"):
+        plain, b = dpn68(), dpn68(b=True)
+    assert count_parameters(b) == count_parameters(plain)
+    assert b.conv2[0].c1x1_c1 is not None and plain.conv2[0].c1x1_c1 is None
+
+
+def test_count_parameters_trainable_only():
+    model = lenet5()
+    model.conv1.weight.requires_grad_(False)
+    assert count_parameters(model, trainable_only=True) == 61_706 - 150
+    assert count_parameters(model) == 61_706
+
+
+# ---------------------------------------------------------------- shapes
+
+
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_default_imagenet_model_output_shape(name):
+    # On the meta device the forward pass computes shapes only, so even VGG-19 at 224 x 224
+    # costs little; it runs every layer's shape logic (pooling, concatenation, slicing).
+    model = build_on_meta(name).eval()
+    if name == "lenet5":
+        assert (model.num_classes, model.in_channels) == (10, 1)
+        size = 32
+    else:
+        assert (model.num_classes, model.in_channels) == (1000, 3)
+        size = 224
+    out = model(torch.zeros(2, model.in_channels, size, size, device="meta"))
+    assert out.shape == (2, model.num_classes)
+
+
+# Every model on MNIST-sized input; the smallest model of each family also on CIFAR-sized.
+FAMILY_FIRSTS = ["lenet5", "alexnet", "vgg11", "googlenet", "resnet18", "densenet121", "dpn68"]
+SMALL_INPUT_CASES = [(name, 1, 28) for name in EXPECTED_NAMES] + [
+    (name, 3, 32) for name in FAMILY_FIRSTS
+]
+
+
+@pytest.mark.parametrize("name, channels, size", SMALL_INPUT_CASES)
+def test_small_input_output_shape(name, channels, size):
+    kwargs = {"num_classes": 10, "in_channels": channels}
+    if not (name == "lenet5" and size == 32):  # LeNet-5 takes 32 x 32 without padding
+        kwargs["small_input"] = True
+    model = build_on_meta(name, **kwargs).train()
+    outs = outputs_of(model(torch.zeros(2, channels, size, size, device="meta")))
+    assert len(outs) == (3 if name == "googlenet" else 1)
+    for out in outs:
+        assert out.shape == (2, 10)
+
+
+def test_resnet18_forward_at_imagenet_size():
+    torch.manual_seed(0)
+    model = resnet18().eval()
+    with torch.no_grad():
+        out = model(torch.randn(1, 3, 224, 224))
+    assert out.shape == (1, 1000)
+    assert torch.isfinite(out).all()
+
+
+# The smallest input each registered model takes with small_input=True, so that one
+# real forward and backward pass over every model stays cheap.
+def smallest_input(name):
+    return {"lenet5": 28, "alexnet": 16}.get(name, 8)
+
+
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_forward_backward_every_model(name):
+    torch.manual_seed(0)
+    model = get_model(name, num_classes=10, in_channels=1, small_input=True)
+    size = smallest_input(name)
+    x = torch.randn(2, 1, size, size)
+
+    model.train()
+    outs = outputs_of(model(x))
+    assert len(outs) == (3 if name == "googlenet" else 1)
+    for out in outs:
+        assert out.shape == (2, 10)
+    sum(out.sum() for out in outs).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None, f"{name}: no gradient reached {pname}"
+        assert torch.isfinite(p.grad).all(), f"{name}: non-finite gradient in {pname}"
+        # A bias followed by batch norm has a gradient that is zero up to rounding (the
+        # norm removes it), so only weight tensors must get a nonzero gradient.
+        if p.dim() > 1:
+            assert p.grad.abs().max() > 0, f"{name}: zero gradient for {pname}"
+
+    model.eval()
+    with torch.no_grad():
+        full = model(x)
+        split = model.forward_head(model.forward_features(x))
+    assert isinstance(full, torch.Tensor)
+    torch.testing.assert_close(full, split, rtol=0, atol=0)
+
+
+# Small variants of each family, the kind the notebooks train on MNIST on a CPU.
+SMALL_VARIANTS = {
+    "lenet5": dict(small_input=True),
+    "alexnet": dict(small_input=True, width_div=8, hidden=128),
+    "vgg11": dict(small_input=True, width_div=8, hidden=64, batch_norm=True),
+    "googlenet": dict(small_input=True, width_div=8),
+    "resnet18": dict(small_input=True, width=8),
+    "densenet121": dict(
+        small_input=True, growth_rate=8, block_config=(2, 2, 2, 2), num_init_features=16
+    ),
+    "dpn68": dict(
+        small_input=True, num_init_features=16, k_r=16, groups=4, k_sec=(1, 1, 1, 1),
+        inc_sec=(4, 8, 8, 16), widths=(16, 32, 64, 128),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL_VARIANTS))
+def test_small_variant_trains_on_mnist_sized_input(name):
+    torch.manual_seed(0)
+    model = get_model(name, num_classes=10, in_channels=1, **SMALL_VARIANTS[name])
+    x, y = torch.randn(8, 1, 28, 28), torch.arange(8) % 10
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    model.train()
+    losses = []
+    for _ in range(2):
+        outs = outputs_of(model(x))
+        loss = sum(nn.functional.cross_entropy(out, y) for out in outs)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert all(math.isfinite(v) for v in losses)
+    assert losses[1] != losses[0]  # the step changed the parameters
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def test_wrong_channel_count_raises_value_error():
+    model = resnet18(num_classes=10, in_channels=1, small_input=True, width=8)
+    expected = r"expected input of shape \(N, 1, H, W\), got shape \(2, 3, 28, 28\)"
+    with pytest.raises(ValueError, match=expected):
+        model(torch.zeros(2, 3, 28, 28))
+
+
+def test_lenet5_wrong_size_raises_value_error():
+    with pytest.raises(ValueError, match="expected 32x32 input, got 28x28"):
+        lenet5()(torch.zeros(1, 1, 28, 28))
+    assert lenet5(small_input=True)(torch.zeros(1, 1, 28, 28)).shape == (1, 10)
+
+
+# ---------------------------------------------------------------- family behaviour
+
+
+def test_lenet5_forms():
+    modern, classic = LeNet5(), LeNet5(classic=True)
+    modern_types = {type(m) for m in modern.modules()}
+    classic_types = {type(m) for m in classic.modules()}
+    assert nn.ReLU in modern_types and nn.MaxPool2d in modern_types
+    assert nn.Tanh not in modern_types and nn.AvgPool2d not in modern_types
+    assert nn.Tanh in classic_types and nn.AvgPool2d in classic_types
+    assert nn.ReLU not in classic_types and nn.MaxPool2d not in classic_types
+    # Full C3 connectivity: every one of the 16 C3 maps sees all 6 S2 maps.
+    assert modern.conv2.weight.shape == (16, 6, 5, 5)
+
+
+def test_alexnet_activation_and_pooling_arguments():
+    model = AlexNet(num_classes=10, in_channels=1, small_input=True, width_div=8,
+                    activation=nn.Tanh, pool_kernel_size=2)
+    types = {type(m) for m in model.modules()}
+    assert nn.Tanh in types and nn.ReLU not in types
+    assert all(m.kernel_size == 2 for m in model.modules() if isinstance(m, nn.MaxPool2d))
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_googlenet_returns_aux_logits_in_training_only():
+    torch.manual_seed(0)
+    x = torch.randn(2, 1, 28, 28)
+    model = googlenet(num_classes=10, in_channels=1, small_input=True, width_div=8)
+    assert model.aux_logits
+
+    model.train()
+    out = model(x)
+    assert isinstance(out, GoogLeNetOutputs)
+    assert [o.shape for o in out] == [(2, 10)] * 3
+    logits, aux1, aux2 = out
+    assert out.aux1 is aux1 and out.aux2 is aux2
+
+    model.eval()
+    out = model(x)
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 10)
+
+    without = GoogLeNet(
+        num_classes=10, in_channels=1, aux_logits=False, small_input=True, width_div=8
+    )
+    assert without.aux1 is None and without.aux2 is None
+    out = without.train()(x)
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 10)
+
+
+def test_googlenet_third_branch_is_5x5():
+    model = build_on_meta("googlenet")
+    assert model.inception3a.branch3[1].conv.kernel_size == (5, 5)
+
+
+def _residual_function(block, x):
+    """F(x) of a block, computed layer by layer (the block's forward without shortcut)."""
+    if isinstance(block, BasicBlock):
+        out = block.relu1(block.bn1(block.conv1(x)))
+        return block.bn2(block.conv2(out))
+    out = block.relu1(block.bn1(block.conv1(x)))
+    out = block.relu2(block.bn2(block.conv2(out)))
+    return block.bn3(block.conv3(out))
+
+
+@pytest.mark.parametrize("block_class", [BasicBlock, Bottleneck])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_residual_false_removes_the_shortcut(block_class, stride):
+    torch.manual_seed(0)
+    channels = 4
+    in_channels = channels * block_class.expansion
+    x = torch.randn(2, in_channels, 6, 6)
+    residual = block_class(in_channels, channels, stride=stride, residual=True).eval()
+    plain = block_class(in_channels, channels, stride=stride, residual=False).eval()
+    assert plain.downsample is None
+    assert (residual.downsample is None) == (stride == 1)
+    # Same residual-function weights in both blocks.
+    plain.load_state_dict(
+        {k: v for k, v in residual.state_dict().items() if not k.startswith("downsample.")}
+    )
+    with torch.no_grad():
+        f = _residual_function(residual, x)
+        shortcut = x if residual.downsample is None else residual.downsample(x)
+        torch.testing.assert_close(plain(x), torch.relu(f))
+        torch.testing.assert_close(residual(x), torch.relu(f + shortcut))
+
+
+def test_plain_resnet_has_no_shortcut_effect():
+    torch.manual_seed(0)
+    kwargs = dict(num_classes=10, in_channels=1, small_input=True, width=8, zero_init_residual=True)
+    residual, plain = resnet18(**kwargs).eval(), resnet18(residual=False, **kwargs).eval()
+    projections = sum(
+        count_parameters(m.downsample) for m in residual.modules()
+        if isinstance(m, BasicBlock) and m.downsample is not None
+    )
+    assert projections > 0
+    assert count_parameters(plain) == count_parameters(residual) - projections
+    # Every block's last batch norm starts at zero: a residual block is then the identity
+    # (of its non-negative input), while a plain block outputs zeros and so does the net.
+    x = torch.randn(2, 1, 28, 28)
+    with torch.no_grad():
+        assert (plain.forward_features(x) == 0).all()
+        torch.testing.assert_close(plain(x), plain.fc.bias.expand(2, 10))
+        assert residual.forward_features(x).abs().sum() > 0
+
+
+def test_densenet_compression():
+    model = DenseNet(growth_rate=4, block_config=(1, 2, 1, 1), num_init_features=8, compression=1.0)
+    transitions = [m for m in model.modules() if isinstance(m, Transition)]
+    assert len(transitions) == 3
+    assert all(t.conv.in_channels == t.conv.out_channels for t in transitions)
+    half = DenseNet(growth_rate=4, block_config=(1, 2, 1, 1), num_init_features=8)
+    # 8 + 1*4 = 12 maps after the first block, halved by its transition.
+    assert half.transition1.conv.out_channels == 6
+
+
+@pytest.mark.parametrize(
+    "factory, kwargs, message",
+    [
+        (ResNet, dict(block=BasicBlock, layers=(2, 2, 2)), "four positive block counts"),
+        (DenseNet, dict(block_config=(6, 12, 24)), "four positive layer counts"),
+        (DenseNet, dict(compression=0.0), "compression"),
+        (get_model, dict(name="dpn92", k_r=100, groups=32), "multiple of groups"),
+    ],
+)
+def test_bad_configuration_raises_value_error(factory, kwargs, message):
+    with torch.device("meta"), pytest.raises(ValueError, match=message):
+        factory(**kwargs)
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def test_count_macs_by_hand():
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, kernel_size=3, padding=1),  # 2 x 5 x 5 -> 4 x 5 x 5
+        nn.ReLU(),
+        nn.Conv2d(4, 6, kernel_size=3, groups=2),  # 4 x 5 x 5 -> 6 x 3 x 3
+        nn.Flatten(),
+        nn.Linear(54, 5),
+    )
+    # Each output element of a convolution costs in_channels / groups * kh * kw MACs.
+    first = (4 * 5 * 5) * (2 * 3 * 3)  # 100 outputs x 18 = 1800
+    grouped = (6 * 3 * 3) * (4 // 2 * 3 * 3)  # 54 outputs x 18 = 972
+    linear = 5 * 54  # 270
+    model.train()
+    assert count_macs(model, (2, 5, 5)) == first + grouped + linear == 3042
+    assert model.training and model[0].training  # the mode is restored
+
+
+def test_count_macs_lenet5_by_hand():
+    # C1: 6x28x28 outputs x 25; C3: 16x10x10 x 150; C5: 120 x 400; F6: 84 x 120; out: 10 x 84.
+    expected = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 120 * 400 + 84 * 120 + 10 * 84
+    assert count_macs(lenet5(), (1, 32, 32)) == expected
+
+
+def test_count_macs_rejects_bad_input_size():
+    with pytest.raises(ValueError, match=r"input_size must be \(C, H, W\)"):
+        count_macs(lenet5(), (1, 1, 32, 32))
+
+
+def test_layer_table_leaves():
+    model = lenet5()
+    rows = layer_table(model, (1, 32, 32))
+    assert [r.name for r in rows] == [
+        "conv1", "act1", "pool1", "conv2", "act2", "pool2", "conv3", "act3",
+        "flatten", "fc1", "act4", "fc2",
+    ]  # fmt: skip
+    assert rows[0].output_shape == (6, 28, 28) and rows[0].type == "Conv2d"
+    assert rows[5].output_shape == (16, 5, 5)
+    assert rows[-1].output_shape == (10,)
+    assert all(r.activations == math.prod(r.output_shape) for r in rows)
+    assert sum(r.parameters for r in rows) == count_parameters(model)
+    text = format_layer_table(rows)
+    assert "conv1" in text and "61,706" in text
+
+
+def test_layer_table_depth_one_shows_the_stages():
+    model = resnet18(num_classes=10, in_channels=1, small_input=True, width=8)
+    model.train()
+    rows = layer_table(model, (1, 28, 28), depth=1)
+    assert [r.name for r in rows] == [
+        "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4",
+        "avgpool", "flatten", "fc",
+    ]  # fmt: skip
+    shapes = {r.name: r.output_shape for r in rows}
+    assert shapes["layer1"] == (8, 28, 28)
+    assert shapes["layer4"] == (64, 4, 4)
+    assert sum(r.parameters for r in rows) == count_parameters(model)
+    assert model.training
+
+
+def test_layer_table_skips_modules_unused_in_eval():
+    model = googlenet(num_classes=10, in_channels=1, small_input=True, width_div=8)
+    names = [r.name for r in layer_table(model, (1, 28, 28), depth=1)]
+    assert "inception5b" in names and "aux1" not in names
