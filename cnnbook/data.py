@@ -449,17 +449,28 @@ def make_loaders(x_train, y_train, x_val=None, y_val=None, *, batch_size=64, see
                  val_batch_size=1000):
     """Torch ``DataLoader``s over NumPy arrays: a shuffled training loader (its own seeded
     generator, so the order does not depend on other random draws) and an ordered
-    validation loader (``None`` when no validation arrays are given)."""
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
+    validation loader (``None`` when no validation arrays are given).
 
+    Batches are gathered with one indexing operation each rather than image by image,
+    which matters for large batches; the order is the one ``shuffle=True`` would give.
+    """
+    import torch
+    from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+
+    for name, size in (("batch_size", batch_size), ("val_batch_size", val_batch_size)):
+        if not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"{name} must be a positive integer, got {size!r}")
     if len(x_train) != len(y_train):
         raise ValueError(f"expected as many labels as images, got {len(y_train)} and {len(x_train)}")
     g = torch.Generator().manual_seed(seed)
-    train = DataLoader(TensorDataset(torch.as_tensor(x_train), torch.as_tensor(y_train)),
-                       batch_size=batch_size, shuffle=True, generator=g)
+    train_set = TensorDataset(torch.as_tensor(x_train), torch.as_tensor(y_train))
+    sampler = BatchSampler(RandomSampler(train_set, generator=g), batch_size, drop_last=False)
+    train = DataLoader(train_set, sampler=sampler, batch_size=None, generator=g)
     if x_val is None:
         return train, None
-    val = DataLoader(TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val)),
-                     batch_size=val_batch_size)
+    if len(x_val) != len(y_val):
+        raise ValueError(f"expected as many labels as images, got {len(y_val)} and {len(x_val)}")
+    val_set = TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
+    val = DataLoader(val_set, sampler=BatchSampler(SequentialSampler(val_set), val_batch_size, False),
+                     batch_size=None)
     return train, val

@@ -89,3 +89,21 @@ def test_plot_helpers_return_labelled_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_make_loaders_batches_like_a_shuffled_loader():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    x, y = _blobs(130)
+    train, val = make_loaders(x, y, x[:50], y[:50], batch_size=32, seed=5, val_batch_size=20)
+    reference = DataLoader(TensorDataset(torch.as_tensor(x), torch.as_tensor(y)), batch_size=32,
+                           shuffle=True, generator=torch.Generator().manual_seed(5))
+    for _ in range(2):  # two epochs: the same order as shuffle=True, epoch after epoch
+        ours, theirs = list(train), list(reference)
+        assert [len(b[1]) for b in ours] == [32, 32, 32, 32, 2]
+        for (xa, ya), (xb, yb) in zip(ours, theirs):
+            assert torch.equal(xa, xb) and torch.equal(ya, yb)
+    assert [len(b[1]) for b in val] == [20, 20, 10]
+    assert torch.equal(torch.cat([b[1] for b in val]), torch.as_tensor(y[:50]))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        make_loaders(x, y, batch_size=0)
