@@ -73,17 +73,6 @@ TORCHVISION_COUNTS = [
 TIMM_COUNTS_MILLIONS = [("dpn98", 61.57), ("dpn131", 79.25)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # The two cores of the test machine are shared with other jobs. With two OpenMP
-    # threads each parallel region waits for whichever thread is descheduled, which made
-    # this file several times slower than with one thread.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def build_on_meta(name, **kwargs):
     """Build a model on the meta device: real modules and shapes, no memory, no init cost."""
     with torch.device("meta"):
