@@ -8,8 +8,10 @@ import numpy as np
 def seed_everything(seed: int = 0) -> np.random.Generator:
     """Seed Python's, NumPy's, torch's and ``cnnbook.numpy``'s generators.
 
-    Returns a fresh ``np.random.Generator`` seeded with ``seed`` for code that wants its
-    own stream. With the same seed, a notebook run twice on the same machine prints the
+    Returns a fresh ``np.random.Generator`` for code that wants its own stream. It is
+    seeded from ``(seed, 1)``, not ``seed`` alone, so its numbers are independent of the
+    ``cnnbook.numpy`` generator's (which is reseeded with ``seed``): data drawn from one is
+    not correlated with weights drawn from the other. With the same seed, a notebook run twice on the same machine prints the
     same numbers (on a CPU; some CUDA kernels are not deterministic).
     """
     if not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -26,4 +28,4 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
 
     if hasattr(cn, "manual_seed"):
         cn.manual_seed(seed)
-    return np.random.default_rng(seed)
+    return np.random.default_rng([int(seed), 1])
