@@ -27,6 +27,7 @@ from cnnbook.models import (
     list_models,
     resnet18,
 )
+from cnnbook.models.common import smallest_input_side
 
 EXPECTED_NAMES = [
     "lenet5", "alexnet",
@@ -473,3 +474,35 @@ def test_layer_table_skips_modules_unused_in_eval():
     model = googlenet(num_classes=10, in_channels=1, small_input=True, width_div=8)
     names = [r.name for r in layer_table(model, (1, 28, 28), depth=1)]
     assert "inception5b" in names and "aux1" not in names
+
+
+# -- inputs too small for a model's downsampling ---------------------------------------
+
+
+def test_vgg_needs_32_pixels_for_its_five_pools():
+    assert smallest_input_side(get_model("vgg11")) == 2**5
+    assert smallest_input_side(get_model("vgg11", small_input=True)) == 1  # no pools left
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("alexnet", {}),
+        ("vgg11", {}),
+        ("googlenet", {}),
+        ("densenet121", {}),
+        ("densenet121", dict(small_input=True, in_channels=1, block_config=(2, 2, 2, 2))),
+    ],
+)
+def test_an_image_too_small_for_the_model_is_a_value_error(name, kwargs):
+    torch.manual_seed(0)
+    model = get_model(name, **kwargs).eval()
+    side, channels = smallest_input_side(model), model.in_channels
+    with torch.no_grad():
+        assert model(torch.zeros(2, channels, side, side)).shape[0] == 2
+        small = torch.zeros(2, channels, side - 1, side)
+        expected = f"at least {side}x{side} pixels .* got {side - 1}x{side}"
+        with pytest.raises(ValueError, match=expected):
+            model(small)
+        with pytest.raises(ValueError, match=expected):
+            model.forward_features(small)

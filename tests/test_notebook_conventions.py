@@ -50,3 +50,18 @@ def test_committed_with_outputs_top_to_bottom(path):
     images = sum("image/png" in o.get("data", {}) for c in code for o in c.get("outputs", []))
     assert images >= 1, "the notebook shows at least one figure"
     assert path.stat().st_size < 2_000_000, "a notebook with outputs stays under 2 MB"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter(path):
+    # papermill skips (with a warning) a parameter line it cannot parse, such as one whose
+    # comment holds an '='; such a parameter could not be listed or checked by name.
+    import ast
+
+    import papermill
+
+    source = "".join(_code(_load(path))[0]["source"])
+    assigned = {t.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+    found = set(papermill.inspect_notebook(str(path)))
+    assert "FAST" in found and found == assigned

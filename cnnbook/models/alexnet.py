@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input
+from cnnbook.models.common import check_input, explains_small_inputs
 
 # One row per convolution: (out_channels, kernel_size, stride, padding, max pool after).
 # Output shapes are for a 224 x 224 input.
@@ -97,6 +97,7 @@ class AlexNet(nn.Module):
             nn.Linear(hidden, num_classes),
         )
 
+    @explains_small_inputs
     def forward_features(self, x):
         """The five convolutions with their pools (see ``ALEXNET_CONVS`` for the shapes)."""
         check_input(self, x)
@@ -107,6 +108,7 @@ class AlexNet(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 9216 (N x 1024 small_input)
         return self.classifier(x)
 
+    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 

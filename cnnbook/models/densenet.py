@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input
+from cnnbook.models.common import check_input, explains_small_inputs
 
 
 class DenseLayer(nn.Module):
@@ -179,6 +179,7 @@ class DenseNet(nn.Module):
             elif isinstance(m, nn.Linear):
                 nn.init.zeros_(m.bias)
 
+    @explains_small_inputs
     def forward_features(self, x):
         """Stem, dense blocks and transitions, final BN-ReLU. Shapes: DenseNet-121 at 224."""
         check_input(self, x)
@@ -197,6 +198,7 @@ class DenseNet(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 1024
         return self.classifier(x)
 
+    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input
+from cnnbook.models.common import check_input, explains_small_inputs
 
 
 class BnActConv2d(nn.Sequential):
@@ -204,6 +204,7 @@ class DPN(nn.Module):
         self.dropout = nn.Dropout(drop_rate)
         self.classifier = nn.Linear(channels, num_classes)
 
+    @explains_small_inputs
     def forward_features(self, x):
         """Stem and the four stages. Shapes: DPN-92 at 224 (residual + dense channels)."""
         check_input(self, x)
@@ -219,6 +220,7 @@ class DPN(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 2688
         return self.classifier(self.dropout(x))
 
+    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 

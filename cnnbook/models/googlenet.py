@@ -5,7 +5,7 @@ from collections import namedtuple
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input
+from cnnbook.models.common import check_input, explains_small_inputs
 
 # The nine inception modules: name -> (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj),
 # the columns of the paper's Table 1. A module's output has ch1x1 + ch3x3 + ch5x5 +
@@ -232,6 +232,7 @@ class GoogLeNet(nn.Module):
         x = self.inception5b(x)  # N x 1024 x 7 x 7
         return x, aux1, aux2
 
+    @explains_small_inputs
     def forward_features(self, x):
         """Stem and the nine inception modules, without the auxiliary classifiers."""
         return self._features(x, with_aux=False)[0]
@@ -241,6 +242,7 @@ class GoogLeNet(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 1024
         return self.fc(self.dropout(x))  # N x num_classes
 
+    @explains_small_inputs
     def forward(self, x):
         with_aux = self.training and self.aux_logits
         x, aux1, aux2 = self._features(x, with_aux)

@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input
+from cnnbook.models.common import check_input, explains_small_inputs
 
 
 def conv3x3(in_channels, out_channels, stride=1):
@@ -194,6 +194,7 @@ class ResNet(nn.Module):
                 elif isinstance(m, Bottleneck):
                     nn.init.zeros_(m.bn3.weight)
 
+    @explains_small_inputs
     def forward_features(self, x):
         """Stem and the four stages. Shapes for 224 x 224 input, Bottleneck blocks (e = 4)."""
         check_input(self, x)
@@ -209,6 +210,7 @@ class ResNet(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 512e
         return self.fc(x)
 
+    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 

@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input
+from cnnbook.models.common import check_input, explains_small_inputs
 
 # A number is a 3x3 convolution (padding 1) with that many output channels, followed by
 # ReLU; "M" is a 2x2 max pool with stride 2. At 224 x 224 input the five pools leave the
@@ -123,6 +123,7 @@ class VGG(nn.Module):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
+    @explains_small_inputs
     def forward_features(self, x):
         """The convolution stack (see ``VGG_CFGS`` for the shape after each pool)."""
         check_input(self, x)
@@ -133,6 +134,7 @@ class VGG(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 25088 (N x 512 small_input)
         return self.classifier(x)
 
+    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 

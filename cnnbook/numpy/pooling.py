@@ -143,9 +143,9 @@ class StochasticPool2d(_Pool2d):
     full gradient of that expression.
 
     Defined for non-negative inputs (place it after a ReLU); negative inputs raise
-    ValueError. A window of zeros has no distribution to sample from; it outputs 0 and,
-    following max pooling's tie rule, treats its first element as chosen (the gradient
-    goes there, in training and in evaluation).
+    ValueError. A window of zeros has no distribution to sample from: it outputs 0 in
+    both modes and passes no gradient (its output is a constant), as in
+    ``cnnbook.torch.StochasticPool2d``.
 
     ``generator`` (a ``numpy.random.Generator``) drives the sampling; by default the
     ``cnnbook.numpy`` default generator, reseeded by ``cnnbook.numpy.manual_seed``.
@@ -189,6 +189,7 @@ class StochasticPool2d(_Pool2d):
                 chosen = np.where(overflow, last_positive, chosen)
             chosen[empty] = 0
             out = np.take_along_axis(acts, chosen[None], axis=0)[0]
+            chosen[empty] = -1  # no element of an all-zero window receives a gradient
             self._cache = (x.shape, True, chosen, None, None)
         else:
             squares = np.sum(acts * acts, axis=0)
@@ -208,17 +209,10 @@ class StochasticPool2d(_Pool2d):
             chosen = saved
             return self._scatter(x_shape, oh, ow, lambda k: np.where(chosen == k, dout, zero), dout.dtype)
         acts = saved
-        empty = acts.sum(axis=0) == 0
-        # d/da_k of (sum a^2 / S) = (2 a_k S - sum a^2) / S^2 = (2 a_k - out) / S.
+        # d/da_k of (sum a^2 / S) = (2 a_k S - sum a^2) / S^2 = (2 a_k - out) / S. In an
+        # all-zero window a_k, out and so the gradient are 0 (S is replaced by 1).
         scale = dout / safe_total
-
-        def grad(k):
-            g = (2 * acts[k] - out) * scale
-            if k == 0:
-                g = np.where(empty, dout, g)  # the first element of an all-zero window
-            return g
-
-        return self._scatter(x_shape, oh, ow, grad, dout.dtype)
+        return self._scatter(x_shape, oh, ow, lambda k: (2 * acts[k] - out) * scale, dout.dtype)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}"

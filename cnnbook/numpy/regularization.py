@@ -3,7 +3,10 @@
 Conventions (a notebook can show both):
 
 - ``l1_penalty``: ``lam * sum(|w|)``, gradient ``lam * sign(w)`` (0 at w = 0, the
-  subgradient torch's ``abs`` uses). It pushes weights to exactly zero: sparse weights.
+  subgradient torch's ``abs`` uses). Its pull towards zero does not fade as a weight
+  shrinks, so it favours sparse weights; plain (sub)gradient steps leave them hovering
+  within about ``lr * lam`` of zero rather than exactly at it (a proximal,
+  soft-threshold step gives exact zeros).
 - ``l2_penalty``: ``lam * sum(w ** 2)``, gradient ``2 * lam * w``. Plain SGD then
   shrinks every weight by the factor ``1 - 2 * lr * lam`` per step ("weight decay");
   torch's ``SGD(weight_decay=wd)`` adds ``wd * w`` to the gradient, which is this
