@@ -1,8 +1,10 @@
 """Every committed notebook follows the book's conventions (notebooks/README.md)."""
 
+import ast
 import json
 import re
 
+import papermill
 import pytest
 
 from cnnbook.book import list_notebooks
@@ -56,10 +58,6 @@ def test_committed_with_outputs_top_to_bottom(path):
 def test_papermill_reads_every_parameter(path):
     # papermill skips (with a warning) a parameter line it cannot parse, such as one whose
     # comment holds an '='; such a parameter could not be listed or checked by name.
-    import ast
-
-    import papermill
-
     source = "".join(_code(_load(path))[0]["source"])
     assigned = {t.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
                 for t in node.targets if isinstance(t, ast.Name)}

@@ -108,7 +108,6 @@ class AlexNet(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 9216 (N x 1024 small_input)
         return self.classifier(x)
 
-    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 

@@ -58,9 +58,10 @@ def smallest_input_side(model, limit=4096):
 
 
 def explains_small_inputs(forward):
-    """Decorate a model's ``forward``: an image too small for the model's downsampling
-    raises ``ValueError`` naming the smallest size that works, instead of the
-    ``RuntimeError`` of whichever pooling or convolution ran out of pixels.
+    """Decorate the method that computes a model's features (the one that calls
+    ``check_input``): an image too small for the model's downsampling raises
+    ``ValueError`` naming the smallest size that works, instead of the ``RuntimeError`` of
+    whichever pooling or convolution ran out of pixels.
 
     The smallest size is only worked out when the forward pass has failed, so the
     check costs nothing on inputs that fit.
@@ -71,7 +72,7 @@ def explains_small_inputs(forward):
         try:
             return forward(model, x, *args, **kwargs)
         except RuntimeError:
-            if getattr(model, "_probing_input_size", False) or x.dim() != 4:
+            if getattr(model, "_probing_input_size", False):
                 raise
             side = smallest_input_side(model)
             if side is None or min(x.shape[2:]) >= side:

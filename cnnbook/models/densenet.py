@@ -198,7 +198,6 @@ class DenseNet(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 1024
         return self.classifier(x)
 
-    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 

@@ -220,7 +220,6 @@ class DPN(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 2688
         return self.classifier(self.dropout(x))
 
-    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 

@@ -210,6 +210,7 @@ class GoogLeNet(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
+    @explains_small_inputs
     def _features(self, x, with_aux):
         # Shapes are for a 224 x 224 input (the same from inception3a on for a 28 x 28
         # input with small_input).
@@ -232,7 +233,6 @@ class GoogLeNet(nn.Module):
         x = self.inception5b(x)  # N x 1024 x 7 x 7
         return x, aux1, aux2
 
-    @explains_small_inputs
     def forward_features(self, x):
         """Stem and the nine inception modules, without the auxiliary classifiers."""
         return self._features(x, with_aux=False)[0]
@@ -242,7 +242,6 @@ class GoogLeNet(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 1024
         return self.fc(self.dropout(x))  # N x num_classes
 
-    @explains_small_inputs
     def forward(self, x):
         with_aux = self.training and self.aux_logits
         x, aux1, aux2 = self._features(x, with_aux)

@@ -210,7 +210,6 @@ class ResNet(nn.Module):
         x = self.flatten(self.avgpool(x))  # N x 512e
         return self.fc(x)
 
-    @explains_small_inputs
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
 
