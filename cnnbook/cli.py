@@ -2,8 +2,9 @@
 
     cnnbook data verify            check the dataset files under the data root
     cnnbook data fetch NAME        download a dataset (mnist, mnist10k, fashion-mnist, cifar10)
-    cnnbook book run [--fast] [NOTEBOOK ...]
+    cnnbook book run [--fast] [--jobs N] [NOTEBOOK ...]
     cnnbook book prepare [--fast]  parameterized copies for the test suite (nbval)
+    cnnbook book claims [NOTEBOOK ...]   the checked claims of the committed notebooks
     cnnbook env                    versions, device, data root
 """
 
@@ -47,13 +48,15 @@ def _data_fetch(args):
 
 
 def _book_run(args):
+    import time
+
     from cnnbook import book
 
+    start = time.perf_counter()
     results = book.run_book(args.notebooks, fast=args.fast, output_dir=args.output,
-                            in_place=args.in_place)
-    total = sum(r.seconds for r in results)
+                            in_place=args.in_place, jobs=args.jobs or book.default_jobs())
     where = "in place" if args.in_place else f"into {args.output}"
-    print(f"{len(results)} notebook(s) executed {where} in {total:.0f} s")
+    print(f"{len(results)} notebook(s) executed {where} in {time.perf_counter() - start:.0f} s")
     return EXIT_OK
 
 
@@ -63,6 +66,24 @@ def _book_prepare(args):
     paths = book.prepare(args.notebooks, fast=args.fast, output_dir=args.output)
     print(f"{len(paths)} notebook(s) prepared in {args.output}")
     return EXIT_OK
+
+
+def _book_claims(args):
+    from cnnbook import book
+
+    notebooks = book.list_notebooks(args.notebooks)
+    total = failed = 0
+    for nb in notebooks:
+        claims = book.read_claims(nb)
+        if not claims:
+            print(f"{nb.name}: no claims")
+        for cell, claim in claims:
+            first = claim.line().splitlines()[0]
+            print(f"{nb.name} [cell {cell}] {first}")
+            total += 1
+            failed += not claim.held
+    print(f"{total} claim(s) in {len(notebooks)} notebook(s): {total - failed} held, {failed} failed")
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 def _env(args):
@@ -91,6 +112,16 @@ def _env(args):
     return EXIT_OK
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnbook", description="The cnnbook course: data, book, environment.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,12 +144,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true", help="fast mode (FAST=True): small data, few epochs")
     p.add_argument("--output", default="build/book", help="output folder (default build/book)")
     p.add_argument("--in-place", action="store_true", help="write outputs back into notebooks/ (to commit them)")
+    p.add_argument("--jobs", type=_positive_int, default=None,
+                   help="notebooks run at once (default: one per core, at most 4)")
     p.set_defaults(func=_book_run)
     p = book_sub.add_parser("prepare", help="parameterized copies with committed outputs, for nbval")
     p.add_argument("notebooks", nargs="*")
     p.add_argument("--fast", action="store_true")
     p.add_argument("--output", default="build/nbtest")
     p.set_defaults(func=_book_prepare)
+
+    p = book_sub.add_parser("claims", help="list the checked claims of the committed notebooks")
+    p.add_argument("notebooks", nargs="*", help="notebooks to read (names or prefixes); default all")
+    p.set_defaults(func=_book_claims)
 
     p = sub.add_parser("env", help="versions, device, data root")
     p.set_defaults(func=_env)

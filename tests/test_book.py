@@ -41,7 +41,7 @@ def test_failure_names_the_notebook_and_the_cell(tmp_path, capsys, monkeypatch):
     src = _notebook(tmp_path / "03_broken.ipynb", "x = 1", "raise ValueError('bad shape')")
     with pytest.raises(book.BookError, match=r"03_broken.ipynb: cell 4 \(In \[3\]\) failed: ValueError: bad shape"):
         book.run_notebook(src, tmp_path / "out.ipynb")
-    monkeypatch.setattr(book, "notebooks_dir", lambda: tmp_path)
+    monkeypatch.setattr(book.runner, "notebooks_dir", lambda: tmp_path)
     assert cli.main(["book", "run", "--output", str(tmp_path / "build")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: 03_broken.ipynb: cell 4 (In [3]) failed: ValueError: bad shape"]
@@ -50,7 +50,7 @@ def test_failure_names_the_notebook_and_the_cell(tmp_path, capsys, monkeypatch):
 def test_prepare_keeps_committed_outputs_and_injects_fast(tmp_path, monkeypatch):
     src = _notebook(tmp_path / "01_a.ipynb", "print('fast' if FAST else 'default')")
     book.run_notebook(src, src)  # execute in place, like `book run --in-place`
-    monkeypatch.setattr(book, "notebooks_dir", lambda: tmp_path)
+    monkeypatch.setattr(book.runner, "notebooks_dir", lambda: tmp_path)
     (dest,) = book.prepare(output_dir=tmp_path / "prepared")
     nb = nbformat.read(dest, as_version=4)
     sources = [c.source for c in nb.cells]

@@ -3,15 +3,23 @@
 Every notebook has one cell tagged ``parameters`` holding ``FAST = False`` (and the
 epochs and dataset sizes that follow from it). The fast mode (``FAST=True``) is what the
 test suite runs; the default mode produces the outputs committed with the notebooks.
+
+Notebooks run one per process: ``jobs`` of them at a time (each sets torch to one thread,
+so on a machine with several cores several notebooks share it without slowing each other).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
-__all__ = ["BookError", "notebooks_dir", "list_notebooks", "run_notebook", "run_book", "prepare"]
+__all__ = ["BookError", "Result", "notebooks_dir", "list_notebooks", "run_notebook", "run_book",
+           "prepare", "default_jobs"]
 
 
 class BookError(RuntimeError):
@@ -20,7 +28,7 @@ class BookError(RuntimeError):
 
 def notebooks_dir() -> Path:
     """``notebooks/`` of the checkout ``cnnbook`` runs from, else of the working folder."""
-    repo = Path(__file__).resolve().parent.parent / "notebooks"
+    repo = Path(__file__).resolve().parents[2] / "notebooks"
     return repo if repo.is_dir() else Path.cwd() / "notebooks"
 
 
@@ -46,6 +54,11 @@ def list_notebooks(names=None, folder=None) -> list[Path]:
             raise ValueError(f"{name!r} {what} notebook in {folder} (notebooks: {known})")
         chosen.append(matches[0])
     return chosen
+
+
+def default_jobs() -> int:
+    """Notebooks run at once by default: one per core, at most four."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _parameters(fast: bool) -> dict:
@@ -87,19 +100,54 @@ def run_notebook(path, output, *, fast=False, timeout=1800) -> Result:
     return Result(path, output, time.perf_counter() - start)
 
 
-def run_book(names=None, *, fast=False, output_dir="build/book", in_place=False, log=print):
-    """Execute the notebooks in order; stop at the first failure (raising :class:`BookError`)."""
+def _expected_seconds(path: Path) -> float:
+    """How long the notebook took when its outputs were last written (0 if unknown)."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))["metadata"]
+        return float(meta.get("papermill", {}).get("duration") or 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def run_book(names=None, *, fast=False, output_dir="build/book", in_place=False, jobs=1,
+             log=print) -> list[Result]:
+    """Execute the notebooks, ``jobs`` at a time; stop at the first failure (:class:`BookError`).
+
+    With several jobs the longest notebooks (by their last recorded run) start first, so
+    the book finishes sooner; each notebook's output is the same as in a run on its own.
+    """
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     notebooks = list_notebooks(names)
     if not notebooks:
         raise BookError(f"no notebooks found in {notebooks_dir()}")
-    results = []
-    for i, nb in enumerate(notebooks, 1):
-        out = nb if in_place else Path(output_dir) / nb.name
-        log(f"[{i}/{len(notebooks)}] {nb.name} ...", end="", flush=True)
-        result = run_notebook(nb, out, fast=fast)
-        log(f" ok ({result.seconds:.1f} s)")
-        results.append(result)
-    return results
+    outputs = {nb: nb if in_place else Path(output_dir) / nb.name for nb in notebooks}
+    if jobs == 1:
+        results = []
+        for i, nb in enumerate(notebooks, 1):
+            log(f"[{i}/{len(notebooks)}] {nb.name} ...", end="", flush=True)
+            result = run_notebook(nb, outputs[nb], fast=fast)
+            log(f" ok ({result.seconds:.1f} s)")
+            results.append(result)
+        return results
+
+    order = sorted(notebooks, key=_expected_seconds, reverse=True)
+    done: dict[Path, Result] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        pending = {pool.submit(run_notebook, nb, outputs[nb], fast=fast): nb for nb in order}
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    nb = pending.pop(future)
+                    result = future.result()  # raises the notebook's BookError
+                    done[nb] = result
+                    log(f"[{len(done)}/{len(notebooks)}] {nb.name} ok ({result.seconds:.1f} s)")
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return [done[nb] for nb in notebooks]
 
 
 def prepare(names=None, *, fast=True, output_dir="build/nbtest") -> list[Path]:

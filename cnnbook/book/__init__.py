@@ -1,0 +1,37 @@
+"""The book's tooling: running the notebooks and checking the claims they make.
+
+- :mod:`cnnbook.book.runner`: execute the notebooks headlessly with papermill
+  (``cnnbook book run``) and prepare fast-mode copies for the test suite.
+- :mod:`cnnbook.book.claims`: checked claims, a notebook's conclusions tested by the run
+  that produced them (``cnnbook book claims`` lists them).
+
+Layers and models never import this package.
+"""
+
+from cnnbook.book.claims import MIME, Claim, ClaimFailed, Claims, read_claims
+from cnnbook.book.runner import (
+    BookError,
+    Result,
+    default_jobs,
+    list_notebooks,
+    notebooks_dir,
+    prepare,
+    run_book,
+    run_notebook,
+)
+
+__all__ = [
+    "BookError",
+    "Result",
+    "notebooks_dir",
+    "list_notebooks",
+    "run_notebook",
+    "run_book",
+    "prepare",
+    "default_jobs",
+    "MIME",
+    "Claim",
+    "ClaimFailed",
+    "Claims",
+    "read_claims",
+]
