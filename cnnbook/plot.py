@@ -19,8 +19,8 @@ def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def setup(dpi: int = 72) -> None:
-    """Apply the book's matplotlib style: palette, grid, modest resolution."""
+def setup(dpi: int = 100) -> None:
+    """Apply the book's matplotlib style: palette, grid, a resolution readable on a laptop."""
     import matplotlib as mpl
     from cycler import cycler
 
@@ -28,6 +28,7 @@ def setup(dpi: int = 72) -> None:
         "figure.dpi": dpi,
         "savefig.dpi": dpi,
         "figure.figsize": (6.4, 3.6),
+        "font.size": 10,
         "axes.prop_cycle": cycler(color=PALETTE),
         "axes.grid": True,
         "grid.alpha": 0.3,
@@ -51,32 +52,38 @@ def _histories(histories):
 def plot_history(histories, metrics=("loss", "acc"), *, title=None, val=True):
     """Training curves per epoch: one panel per metric, solid train, dashed held-out.
 
-    ``histories`` is a :class:`~cnnbook.train.History` or a dict ``name -> History``.
+    ``histories`` is a :class:`~cnnbook.train.History` or a dict ``name -> History``. The
+    training curve is the end-of-epoch measurement when the history has one (``fit(...,
+    eval_train=True)``), else the running mean over the epoch's batches. One legend, beside
+    the panels, keeps the curves clear.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     histories = _histories(histories)
     names = {"loss": "loss", "acc": "accuracy"}
     for m in metrics:
         if m not in names:
             raise ValueError(f"metrics must be among {tuple(names)}, got {m!r}")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics) + 1.6, 3.4), squeeze=False,
+                             layout="constrained")
     for ax, metric in zip(axes[0], metrics):
         for i, (name, h) in enumerate(histories.items()):
             epochs = np.arange(1, h.epochs + 1)
+            train = getattr(h, f"train_eval_{metric}") or getattr(h, f"train_{metric}")
             label = f"{name} train" if name else "train"
-            ax.plot(epochs, getattr(h, f"train_{metric}"), color=color(i), label=label)
+            ax.plot(epochs, train, color=color(i), marker="o", ms=3, label=label)
             held = getattr(h, f"val_{metric}")
             if val and held:
                 label = f"{name} held-out" if name else "held-out"
-                ax.plot(epochs, held, color=color(i), linestyle="--", label=label)
+                ax.plot(epochs, held, color=color(i), linestyle="--", marker="o", ms=3, label=label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(names[metric])
-        ax.set_title(names[metric])
-        ax.legend(fontsize="small")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", fontsize="small")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 

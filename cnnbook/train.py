@@ -6,7 +6,7 @@ Both return a :class:`History` and draw nothing; ``cnnbook.plot`` draws historie
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -15,7 +15,15 @@ __all__ = ["History", "fit", "evaluate", "fit_numpy", "evaluate_numpy", "predict
 
 @dataclass
 class History:
-    """Per-epoch metrics of one training run (and the loss of every step)."""
+    """Per-epoch metrics of one training run (and the loss of every step).
+
+    ``train_loss`` and ``train_acc`` are running means over the epoch's batches, taken in
+    training mode while the weights still change (with dropout active): the first epoch's
+    training accuracy can therefore sit *below* the held-out one. ``train_eval_loss`` and
+    ``train_eval_acc`` are the training set measured again at the end of each epoch, in
+    evaluation mode like the held-out metrics; they are filled when ``fit`` is called with
+    ``eval_train=True``, and are the numbers to compare with the held-out ones.
+    """
 
     train_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
@@ -23,13 +31,19 @@ class History:
     val_acc: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
+    train_eval_loss: list = field(default_factory=list)
+    train_eval_acc: list = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
         return len(self.train_loss)
 
     def last(self, key="val_acc"):
-        values = getattr(self, key)
+        """The last recorded value of a metric, e.g. ``h.last("train_loss")``."""
+        values = getattr(self, key, None)
+        if not isinstance(values, list):
+            known = ", ".join(f.name for f in fields(self))
+            raise ValueError(f"History has no metric {key!r}; expected one of: {known}")
         if not values:
             raise ValueError(f"history has no {key} values")
         return values[-1]
@@ -37,14 +51,17 @@ class History:
     def _log(self, epoch, epochs):
         parts = [f"epoch {epoch}/{epochs}", f"loss {self.train_loss[-1]:.4f}",
                  f"acc {self.train_acc[-1]:.4f}"]
+        if self.train_eval_loss:
+            parts += [f"train_eval_loss {self.train_eval_loss[-1]:.4f}",
+                      f"train_eval_acc {self.train_eval_acc[-1]:.4f}"]
         if self.val_loss:
             parts += [f"val_loss {self.val_loss[-1]:.4f}", f"val_acc {self.val_acc[-1]:.4f}"]
         print("  ".join(parts))
 
 
-def _check_epochs(epochs):
-    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+def _check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 # --- torch -----------------------------------------------------------------------------
@@ -57,13 +74,23 @@ def _main_and_aux(output):
     return output, ()
 
 
-def evaluate(model, loader, *, loss_fn=None, device=None):
-    """Mean loss and accuracy of ``model`` (in eval mode) over ``loader``."""
+def _model_device(model):
+    """The device of the model's first parameter or buffer (the CPU for a model with none)."""
     import torch
 
-    from cnnbook.device import default_device
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
 
-    device = device or default_device()
+
+def evaluate(model, loader, *, loss_fn=None, device=None):
+    """Mean loss and accuracy of ``model`` (in eval mode) over ``loader``.
+
+    Batches go to ``device``, by default the device the model is on.
+    """
+    import torch
+
+    device = device or _model_device(model)
     loss_fn = loss_fn or torch.nn.CrossEntropyLoss()
     was_training = model.training
     model.eval()
@@ -83,7 +110,7 @@ def evaluate(model, loader, *, loss_fn=None, device=None):
 
 def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e-3,
         loss_fn=None, aux_weight=0.3, device=None, log=True, after_backward=None,
-        scheduler=None) -> History:
+        scheduler=None, eval_train=False) -> History:
     """Train a torch ``model`` and return its :class:`History`.
 
     - ``optimizer``: an optimizer over ``model.parameters()``; default Adam with ``lr``.
@@ -92,15 +119,19 @@ def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e
     - ``after_backward(model, step)``: called after each backward pass, before the update
       (to record gradient norms, say).
     - ``scheduler``: stepped once per epoch.
+    - ``eval_train``: also measure the whole training set at the end of every epoch, in
+      eval mode (``History.train_eval_loss`` / ``train_eval_acc``); costs one more pass.
     - ``log``: print one line per epoch.
 
-    The model is moved to ``device`` (default: CUDA, then MPS, then the CPU).
+    The model is moved to ``device`` (default: CUDA, then MPS, then the CPU). A loss that
+    is not finite stops training with ``FloatingPointError`` before the update, so the
+    model keeps the weights of the last good step.
     """
     import torch
 
     from cnnbook.device import default_device
 
-    _check_epochs(epochs)
+    _check_positive("epochs", epochs)
     device = device or default_device()
     model.to(device)
     loss_fn = loss_fn or torch.nn.CrossEntropyLoss()
@@ -115,15 +146,15 @@ def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e
             logits, aux = _main_and_aux(model(x))
             loss = loss_fn(logits, y)
             full = loss + aux_weight * sum(loss_fn(a, y) for a in aux) if aux else loss
+            value = float(loss.detach())
+            if not np.isfinite(float(full.detach())):
+                raise FloatingPointError(f"training loss became {float(full.detach())} at step {step + 1}")
             optimizer.zero_grad()
             full.backward()
             if after_backward is not None:
                 after_backward(model, step)
             optimizer.step()
             step += 1
-            value = float(loss.detach())
-            if not np.isfinite(value):
-                raise FloatingPointError(f"training loss became {value} at step {step}")
             history.step_loss.append(value)
             total_loss += value * len(y)
             correct += int((logits.argmax(1) == y).sum())
@@ -132,6 +163,10 @@ def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e
             scheduler.step()
         history.train_loss.append(total_loss / count)
         history.train_acc.append(correct / count)
+        if eval_train:
+            train_loss, train_acc = evaluate(model, train_loader, loss_fn=loss_fn, device=device)
+            history.train_eval_loss.append(train_loss)
+            history.train_eval_acc.append(train_acc)
         if val_loader is not None:
             val_loss, val_acc = evaluate(model, val_loader, loss_fn=loss_fn, device=device)
             history.val_loss.append(val_loss)
@@ -169,18 +204,25 @@ def evaluate_numpy(model, loss_fn, x, y, *, batch_size=500):
 
 
 def fit_numpy(model, loss_fn, optimizer, x_train, y_train, x_val=None, y_val=None, *,
-              epochs=1, batch_size=64, seed=0, log=True, after_backward=None) -> History:
+              epochs=1, batch_size=64, seed=0, log=True, after_backward=None,
+              eval_train=False) -> History:
     """Train a ``cnnbook.numpy`` model with mini-batches and return its :class:`History`.
 
     One step: ``optimizer.zero_grad()``; ``logits = model(x)``; ``loss_fn.forward``;
     ``model.backward(loss_fn.backward())``; ``after_backward(model, step)``;
     ``optimizer.step()``. The batch order is drawn from a generator seeded with ``seed``.
+    ``eval_train`` measures the training set again at the end of each epoch, as in
+    :func:`fit`. A loss that is not finite stops training before the update.
     """
-    _check_epochs(epochs)
+    _check_positive("epochs", epochs)
+    _check_positive("batch_size", batch_size)
     if len(x_train) != len(y_train):
         raise ValueError(f"expected as many labels as images, got {len(y_train)} and {len(x_train)}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if (x_val is None) != (y_val is None):
+        given, missing = ("x_val", "y_val") if y_val is None else ("y_val", "x_val")
+        raise ValueError(f"{given} was given without {missing}: pass both held-out arrays or neither")
+    if x_val is not None and len(x_val) != len(y_val):
+        raise ValueError(f"expected as many held-out labels as images, got {len(y_val)} and {len(x_val)}")
     rng = np.random.default_rng(seed)
     history, step = History(), 0
     for epoch in range(1, epochs + 1):
@@ -192,18 +234,22 @@ def fit_numpy(model, loss_fn, optimizer, x_train, y_train, x_val=None, y_val=Non
             optimizer.zero_grad()
             logits = model.forward(x)
             loss = loss_fn.forward(logits, y)
+            if not np.isfinite(loss):
+                raise FloatingPointError(f"training loss became {loss} at step {step + 1}")
             model.backward(loss_fn.backward())
             if after_backward is not None:
                 after_backward(model, step)
             optimizer.step()
             step += 1
-            if not np.isfinite(loss):
-                raise FloatingPointError(f"training loss became {loss} at step {step}")
             history.step_loss.append(float(loss))
             total_loss += float(loss) * len(y)
             correct += int((logits.argmax(1) == y).sum())
         history.train_loss.append(total_loss / len(x_train))
         history.train_acc.append(correct / len(x_train))
+        if eval_train:
+            train_loss, train_acc = evaluate_numpy(model, loss_fn, x_train, y_train)
+            history.train_eval_loss.append(train_loss)
+            history.train_eval_acc.append(train_acc)
         if x_val is not None:
             val_loss, val_acc = evaluate_numpy(model, loss_fn, x_val, y_val)
             history.val_loss.append(val_loss)
