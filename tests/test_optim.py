@@ -9,10 +9,16 @@ comparison would say nothing.
 """
 
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
+import cnnbook
 
 from cnnbook.numpy import optim as np_optim
 from cnnbook.numpy.parameter import Parameter
@@ -124,6 +130,20 @@ def assert_same_state(params, opt, ref_params, ref_opt, what):
             else:
                 assert_close(as_array(ours[key]), as_array(ref[key]), f"{what} {key}[{i}]",
                              atol=STATE_ATOL)
+
+
+@pytest.mark.parametrize("package, name", [("cnnbook.numpy", "SGD"), ("cnnbook.torch", "Adam")])
+def test_optim_is_reachable_from_the_imported_package(package, name):
+    """``import cnnbook.numpy as cn; cn.optim.SGD`` works, as ``torch.optim`` does after
+    ``import torch``. In a fresh interpreter: in this one an earlier ``import
+    cnnbook.numpy.optim`` would have set the attribute already and hidden the bug."""
+    code = f"import {package} as lib; print(lib.optim.{name}.__module__)"
+    env = dict(os.environ)
+    root = str(Path(cnnbook.__file__).resolve().parents[1])  # this checkout, even if not installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{package}.optim"
 
 
 CASES = [

@@ -6,8 +6,10 @@ parameter and buffer names of its ``torch.nn`` namesake, so weights copy across 
 primitives (``F.unfold`` and a matrix product for convolution, window views for
 pooling, the formulas for batch norm, a Bernoulli mask for dropout) and autograd
 supplies the backward pass. ``StochasticPool2d`` has no ``torch.nn`` namesake.
+``ct.optim`` holds the optimizers, with ``torch.optim``'s names.
 """
 
+from cnnbook.torch import optim
 from cnnbook.torch.activation import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from cnnbook.torch.container import Flatten, Sequential
 from cnnbook.torch.conv import Conv2d
@@ -35,4 +37,5 @@ __all__ = [
     "Sequential",
     "CrossEntropyLoss",
     "MSELoss",
+    "optim",
 ]
