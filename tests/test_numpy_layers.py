@@ -2,6 +2,7 @@
 statistics of the random layers, and bad input."""
 
 import contextlib
+import os
 
 import numpy as np
 import pytest
@@ -657,3 +658,27 @@ def test_backward_with_a_wrong_dout_shape_is_a_value_error():
     layer(np.ones((1, 1, 5, 5)))
     with pytest.raises(ValueError, match=r"dout of shape \(1, 2, 3, 3\) .* got \(1, 2, 4, 4\)"):
         layer.backward(np.ones((1, 2, 4, 4)))
+
+
+# -- the suite's Hypothesis settings (tests/conftest.py) ------------------------------------------
+
+
+def test_hypothesis_draws_the_same_examples_on_every_run(request):
+    # A red CI run must fail the same way when rerun: the default profile is derandomized.
+    chosen = request.config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE")
+    if chosen not in (None, "derandomized"):
+        pytest.skip(f"the Hypothesis profile {chosen!r} was chosen for exploring")
+
+    def draws():
+        seen = []
+
+        @settings(max_examples=20)  # on top of the loaded profile, like the tests above
+        @given(st.integers(0, 2**62))
+        def record(n):
+            seen.append(n)
+
+        record()
+        return seen
+
+    first = draws()
+    assert len(set(first)) > 5 and draws() == first
