@@ -16,6 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+import cnnbook.numpy as cn
 import cnnbook.torch as ct
 
 RTOL, ATOL = 1e-7, 1e-12
@@ -459,6 +460,18 @@ def test_sequential_network_state_dicts_copy_both_ways(direction):
 
 
 # ---------------------------------------------------------------- signatures, state, init
+
+
+SHARED_NAMES = sorted(set(ct.__all__) & set(cn.__all__) - {"optim"})
+
+
+def test_both_halves_keep_each_layer_in_the_same_file():
+    # cnnbook/numpy/conv.py next to cnnbook/torch/conv.py, and so on: a reader finds a
+    # twin where its namesake is.
+    assert "Flatten" in SHARED_NAMES and "StochasticPool2d" in SHARED_NAMES
+    files = {name: (getattr(cn, name).__module__.rsplit(".", 1)[1], getattr(ct, name).__module__.rsplit(".", 1)[1])
+             for name in SHARED_NAMES}
+    assert {name: pair for name, pair in files.items() if pair[0] != pair[1]} == {}
 
 
 @pytest.mark.parametrize("name", TWIN_NAMES)

@@ -11,9 +11,10 @@ supplies the backward pass. ``StochasticPool2d`` has no ``torch.nn`` namesake.
 
 from cnnbook.torch import optim
 from cnnbook.torch.activation import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
-from cnnbook.torch.container import Flatten, Sequential
+from cnnbook.torch.container import Sequential
 from cnnbook.torch.conv import Conv2d
 from cnnbook.torch.dropout import Dropout
+from cnnbook.torch.flatten import Flatten
 from cnnbook.torch.linear import Linear
 from cnnbook.torch.loss import CrossEntropyLoss, MSELoss
 from cnnbook.torch.normalization import BatchNorm1d, BatchNorm2d
