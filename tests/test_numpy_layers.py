@@ -2,6 +2,7 @@
 statistics of the random layers, and bad input."""
 
 import contextlib
+import inspect
 import os
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnnbook.numpy as cn
+import cnnbook.torch as ct
 from cnnbook.numpy import conv as conv_module
 from cnnbook.numpy import functional as F
 
@@ -658,6 +660,47 @@ def test_backward_with_a_wrong_dout_shape_is_a_value_error():
     layer(np.ones((1, 1, 5, 5)))
     with pytest.raises(ValueError, match=r"dout of shape \(1, 2, 3, 3\) .* got \(1, 2, 4, 4\)"):
         layer.backward(np.ones((1, 2, 4, 4)))
+
+
+# -- signatures ------------------------------------------------------------------------------------
+
+NUMPY_LAYERS = sorted(
+    name for name in cn.__all__
+    if isinstance(getattr(cn, name), type) and issubclass(getattr(cn, name), cn.Module) and name != "Module"
+)
+
+
+def namesake(name):
+    """``torch.nn``'s class of that name, or the torch twin for a layer torch.nn lacks."""
+    return getattr(torch.nn, name, None) or getattr(ct, name)
+
+
+@pytest.mark.parametrize("name", NUMPY_LAYERS)
+def test_constructor_arguments_mirror_torch(name):
+    # A call written for torch.nn means the same with cnnbook.numpy, or fails loudly:
+    # the positional parameters are a prefix of torch's, shared names have torch's
+    # defaults, and everything else (NumPy-only extras such as generator, and torch
+    # names that come after one we leave out, such as dtype after device) is keyword-only.
+    ours = inspect.signature(getattr(cn, name)).parameters
+    theirs = inspect.signature(namesake(name)).parameters
+
+    def positional(params):
+        return [p.name for p in params.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+
+    assert positional(ours) == positional(theirs)[: len(positional(ours))]
+    for p in ours.values():
+        if p.kind is p.VAR_POSITIONAL:  # Sequential(*layers)
+            assert [q.kind for q in theirs.values()] == [p.VAR_POSITIONAL]
+        elif p.kind is not p.POSITIONAL_OR_KEYWORD:
+            assert p.kind is p.KEYWORD_ONLY, p
+    for shared in ours.keys() & theirs.keys():
+        assert ours[shared].default == theirs[shared].default, shared
+    assert "float64" in getattr(cn, name).__doc__  # the dtype it holds or computes in
+
+
+def test_the_signature_test_finds_the_layers_in_cn_all():
+    assert {"Conv2d", "BatchNorm2d", "CrossEntropyLoss", "Dropout", "StochasticPool2d", "Sequential"} <= set(NUMPY_LAYERS)
+    assert "Module" not in NUMPY_LAYERS and "Parameter" not in NUMPY_LAYERS
 
 
 # -- the suite's Hypothesis settings (tests/conftest.py) ------------------------------------------

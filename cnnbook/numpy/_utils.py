@@ -31,9 +31,13 @@ def pair(value, name, owner, minimum=1):
 
 
 def check_dtype(dtype, owner):
-    """A floating numpy dtype: layers keep their parameters and compute in it."""
+    """A floating numpy dtype: layers keep their parameters and compute in it.
+
+    None means float64, NumPy's default, as torch's ``dtype=None`` means torch's default
+    (float32).
+    """
     try:
-        dt = np.dtype(dtype)
+        dt = np.dtype(np.float64 if dtype is None else dtype)
     except TypeError as error:
         raise ValueError(f"{owner} expected a floating dtype, got {dtype!r}") from error
     if not np.issubdtype(dt, np.floating):

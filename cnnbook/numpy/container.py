@@ -11,7 +11,8 @@ class Sequential(Module):
     last to first, each taking the gradient the next layer returned (the chain rule).
     Indexing gives a layer (``seq[0]``) or a new Sequential sharing the layers
     (``seq[1:]``); ``len`` and iteration work as for a list. Parameter names are
-    ``'<index>.<name>'``, as in torch, so weights copy across by name.
+    ``'<index>.<name>'``, as in torch, so weights copy across by name. Each layer keeps
+    its own dtype (float64 unless it was built with another ``dtype``).
     """
 
     def __init__(self, *layers):

@@ -57,7 +57,13 @@ class Conv2d(Module):
 
     ``weight`` has shape (out_channels, in_channels, kh, kw) and ``bias`` (out_channels,).
     ``kernel_size``, ``stride`` and ``padding`` are an int or an (h, w) pair; padding is
-    with zeros.
+    with zeros. Parameters and computation are float64 unless ``dtype`` says otherwise.
+
+    Of torch's arguments, ``dilation``, ``groups``, ``padding_mode``, string ``padding``
+    ('same', 'valid') and ``device`` are left out (``cnnbook.torch.Conv2d`` has all but
+    ``device``), and an unbatched (C, H, W) input is not taken. Because torch's
+    positional order puts ``dilation`` and ``groups`` before ``bias``, ``bias`` and
+    ``dtype`` are keyword-only here.
 
     Forward unrolls the input with im2col (one column per output position) so the
     convolution becomes matrix products; backward uses the same columns for the weight
@@ -72,7 +78,7 @@ class Conv2d(Module):
         OW = floor((W + 2 * padding[1] - kernel_size[1]) / stride[1]) + 1.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, dtype=np.float64):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *, bias=True, dtype=None):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels", "Conv2d")
         self.out_channels = check_positive_int(out_channels, "out_channels", "Conv2d")

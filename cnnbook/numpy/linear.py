@@ -12,14 +12,16 @@ class Linear(Module):
     """Affine map ``y = x @ weight.T + bias``, like ``torch.nn.Linear``.
 
     ``weight`` has shape (out_features, in_features) and ``bias`` (out_features,); both
-    start from torch's default initialization (U(-1/sqrt(in_features), ...)).
+    start from torch's default initialization (U(-1/sqrt(in_features), ...)). They are
+    float64 unless ``dtype`` (keyword-only: torch's ``device`` comes before it) says
+    otherwise, and inputs are cast to it.
 
     Shape:
         Input: (*, in_features), any number of leading dimensions.
         Output: (*, out_features).
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=np.float64):
+    def __init__(self, in_features, out_features, bias=True, *, dtype=None):
         super().__init__()
         self.in_features = check_positive_int(in_features, "in_features", "Linear")
         self.out_features = check_positive_int(out_features, "out_features", "Linear")
