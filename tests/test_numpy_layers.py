@@ -698,6 +698,15 @@ def test_constructor_arguments_mirror_torch(name):
     assert "float64" in getattr(cn, name).__doc__  # the dtype it holds or computes in
 
 
+def test_parameter_takes_dtype_by_keyword_only():
+    # torch.nn.Parameter(data, requires_grad): a second positional argument means
+    # requires_grad there, never a dtype here.
+    with pytest.raises(TypeError):
+        cn.Parameter(np.ones(2), np.float32)
+    assert cn.Parameter(np.ones(2), dtype=np.float32).dtype == np.float32
+    assert cn.Parameter([1, 2]).dtype == np.float64
+
+
 def test_the_signature_test_finds_the_layers_in_cn_all():
     assert {"Conv2d", "BatchNorm2d", "CrossEntropyLoss", "Dropout", "StochasticPool2d", "Sequential"} <= set(NUMPY_LAYERS)
     assert "Module" not in NUMPY_LAYERS and "Parameter" not in NUMPY_LAYERS
