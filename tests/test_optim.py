@@ -405,12 +405,53 @@ def test_bad_params_argument():
         np_optim.SGD([p, p], lr=0.1)
 
 
-def test_float32_parameters_stay_float32():
-    p = Parameter(np.ones(3, dtype=np.float32))
-    p.grad += 0.5
-    for name in NAMES:
-        getattr(np_optim, name)([p]).step()
-        assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
+# Settings that create every piece of state each optimizer has.
+FULL_STATE = {
+    "SGD": dict(lr=0.1, momentum=0.9, weight_decay=0.01),
+    "Adagrad": dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1),
+    "Adadelta": dict(lr=1.0, rho=0.9, weight_decay=0.01),
+    "RMSprop": dict(lr=0.01, alpha=0.9, weight_decay=0.01, momentum=0.5, centered=True),
+    "Adam": dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.01, amsgrad=True),
+}
+STATE_ARRAYS = {
+    "SGD": {"momentum_buffer"},
+    "Adagrad": {"sum"},
+    "Adadelta": {"square_avg", "acc_delta"},
+    "RMSprop": {"square_avg", "momentum_buffer", "grad_avg"},
+    "Adam": {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+}
+
+
+def as_numpy_scalars(kwargs):
+    """The same hyperparameters as NumPy float64 scalars, as a sweep over
+    ``np.logspace`` or ``np.linspace`` hands them over."""
+    def convert(v):
+        if isinstance(v, bool):
+            return v
+        return tuple(np.float64(b) for b in v) if isinstance(v, tuple) else np.float64(v)
+
+    return {k: convert(v) for k, v in kwargs.items()}
+
+
+@pytest.mark.parametrize("scalars", ["python", "numpy"])
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_parameters_keep_float32_parameters_and_state(name, scalars):
+    kwargs = FULL_STATE[name] if scalars == "python" else as_numpy_scalars(FULL_STATE[name])
+    p = Parameter(np.ones((2, 3), dtype=np.float32))
+    opt = getattr(np_optim, name)([p], **kwargs)
+    t = torch.ones((2, 3), dtype=torch.float32, requires_grad=True)
+    topt = getattr(our_torch_optim, name)([t], **kwargs)
+    for _ in range(2):  # the second step takes the branches that update existing state
+        p.grad += 0.5
+        opt.step()
+        t.grad = torch.full_like(t, 0.5)
+        topt.step()
+    assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
+    assert {k: v.dtype for k, v in opt.state[p].items() if k in STATE_ARRAYS[name]} == dict.fromkeys(
+        STATE_ARRAYS[name], np.dtype(np.float32))
+    assert t.dtype == torch.float32
+    assert {k: v.dtype for k, v in topt.state[t].items() if k in STATE_ARRAYS[name]} == dict.fromkeys(
+        STATE_ARRAYS[name], torch.float32)
 
 
 # Settings that make each optimizer converge on the regression below. After 500 steps

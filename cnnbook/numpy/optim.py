@@ -30,6 +30,20 @@ def _check(optimizer, name, value, ok, expected):
         raise ValueError(f"{optimizer} expected {name} {expected}, got {value!r}")
 
 
+def _plain(value):
+    """A NumPy scalar as the Python number it holds (a tuple such as betas item by item).
+
+    Under NumPy 2's promotion rules ``np.float64(0.9) * state`` turns float32 state into
+    float64, while a Python float keeps the array's dtype; hyperparameters swept with
+    ``np.linspace`` or ``np.logspace`` are NumPy scalars.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
 def _grad_with_weight_decay(p, weight_decay):
     """``∇f(θ) + λ·θ`` as a new array; for λ = 0, ``p.grad`` itself, which is only read."""
     return p.grad + weight_decay * p.data if weight_decay != 0 else p.grad
@@ -89,7 +103,8 @@ class Optimizer:
         if len(set(ids)) != len(ids) or seen.intersection(ids):
             raise ValueError(f"{name} expected each Parameter once, got a Parameter twice")
         # A new dict: the caller's dict is left as it was.
-        group = {**self.defaults, **param_group, "params": params}
+        group = {key: _plain(value) for key, value in {**self.defaults, **param_group}.items()}
+        group["params"] = params
         self.param_groups.append(group)
 
     def zero_grad(self):
