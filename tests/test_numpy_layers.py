@@ -499,6 +499,8 @@ def test_sequential_is_indexable_and_iterable():
         net[8]
     with pytest.raises(TypeError, match="Modules"):
         cn.Sequential(lambda x: x)
+    with pytest.raises(TypeError, match=r"expected cnnbook.numpy Modules, got torch.nn.modules.activation.ReLU"):
+        cn.Sequential(cn.Linear(2, 2), torch.nn.ReLU())  # a torch layer among NumPy ones
 
 
 def test_train_eval_propagate_and_zero_grad_resets():
@@ -646,6 +648,15 @@ def test_dropout_default_generator_follows_manual_seed():
         (lambda: cn.CrossEntropyLoss()(np.ones((2, 3)), np.array([0, 1, 2])), r"targets of shape \(2,\) .* got \(3,\)"),
         (lambda: cn.CrossEntropyLoss()(np.ones(3), np.array([0])), r"2-D input of logits"),
         (lambda: cn.MSELoss()(np.ones(3), np.ones(4)), r"same shape, got \(3,\) and \(4,\)"),
+        # the usual slips get a hint at the fix
+        (lambda: cn.Linear(48, 3)(np.ones((2, 3, 4, 4))), r"got input of shape \(2, 3, 4, 4\); flatten it first"),
+        (lambda: cn.Conv2d(3, 2, 3)(np.ones((3, 8, 8))), r"got a 3-D input of shape \(3, 8, 8\).*add the batch axis"),
+        (lambda: cn.AvgPool2d(2)(np.ones((3, 8, 8))), r"AvgPool2d expected a 4-D input .*add the batch axis"),
+        (lambda: cn.BatchNorm1d(3)(np.ones((2, 3, 4, 4))), r"got a 4-D input .*BatchNorm2d takes \(N, C, H, W\)"),
+        (lambda: cn.BatchNorm2d(3)(np.ones((2, 3))), r"got a 2-D input .*BatchNorm1d takes \(N, C\)"),
+        (lambda: cn.CrossEntropyLoss()(np.ones((2, 3)), np.eye(3)[[0, 2]]),
+         r"class indices of shape \(2,\), got one-hot or probability targets of shape \(2, 3\).*argmax"),
+        (lambda: cn.Conv2d(1, 2, 3).output_shape((1, 5, 5)), r"output_shape expected an input shape \(N, C, H, W\), got \(1, 5, 5\)"),
         (lambda: F.im2col(np.ones((1, 1, 4, 4)), 5), r"kernel size 5 is larger than the padded input size 4"),
         (lambda: cn.init.kaiming_uniform_(np.ones(3)), r"at least 2 dimensions .* got shape \(3,\)"),
     ],

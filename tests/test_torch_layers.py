@@ -595,6 +595,17 @@ ERRORS = [
     (lambda: ct.CrossEntropyLoss(reduction="avg"), r"expected reduction 'mean', 'sum' or 'none', got 'avg'"),
     (lambda: ct.MSELoss()(torch.randn(4, 1), torch.randn(4)),
      r"MSELoss expected a target of the input's shape \(4, 1\), got \(4,\)"),
+    (lambda: ct.MSELoss()(torch.randn(2), [1.0, 2.0]), r"MSELoss expected the target to be a torch.Tensor, got list"),
+    # the usual slips get a hint at the fix
+    (lambda: ct.Linear(48, 3)(torch.randn(2, 3, 4, 4)), r"got 4 \(input shape \(2, 3, 4, 4\)\); flatten it first"),
+    (lambda: ct.BatchNorm1d(3)(torch.randn(2, 3, 4, 4)), r"got a 4D input .*BatchNorm2d takes \(N, C, H, W\)"),
+    (lambda: ct.BatchNorm2d(3)(torch.randn(2, 3)), r"got a 2D input .*BatchNorm1d takes \(N, C\)"),
+    (lambda: ct.CrossEntropyLoss()(torch.randn(2, 3), torch.eye(3, dtype=torch.long)[[0, 2]]),
+     r"class-index targets of shape \(2,\) .* got \(2, 3\): one-hot targets\? .*argmax"),
+    (lambda: ct.CrossEntropyLoss()(torch.randn(2, 3), torch.tensor([0.0, 2.0])),
+     r"class indices as an integer tensor .* got a torch.float32 tensor of shape \(2,\).*target.long\(\)"),
+    (lambda: ct.CrossEntropyLoss()(torch.randn(2, 3), [0, 2]),
+     r"CrossEntropyLoss expected the target to be a torch.Tensor, got list"),
 ]
 
 

@@ -1,6 +1,6 @@
 """Sequential: a chain of layers with one forward and one backward."""
 
-from cnnbook.numpy._utils import is_int
+from cnnbook.numpy._utils import is_int, type_name
 from cnnbook.numpy.module import Module
 
 
@@ -23,7 +23,7 @@ class Sequential(Module):
     def append(self, layer):
         """Add ``layer`` at the end; returns self."""
         if not isinstance(layer, Module):
-            raise TypeError(f"Sequential expected cnnbook.numpy Modules, got {type(layer).__name__}")
+            raise TypeError(f"Sequential expected cnnbook.numpy Modules, got {type_name(layer)}")
         setattr(self, str(len(self._modules)), layer)
         return self
 

@@ -4,7 +4,15 @@ import numpy as np
 
 from cnnbook.numpy import functional as F
 from cnnbook.numpy import init
-from cnnbook.numpy._utils import as_float_array, check_dtype, check_ndim, check_positive_int, check_same_shape, pair
+from cnnbook.numpy._utils import (
+    ADD_BATCH_AXIS,
+    as_float_array,
+    check_dtype,
+    check_ndim,
+    check_positive_int,
+    check_same_shape,
+    pair,
+)
 from cnnbook.numpy.module import Module
 from cnnbook.numpy.parameter import Parameter
 
@@ -95,6 +103,8 @@ class Conv2d(Module):
 
     def output_shape(self, input_shape):
         """(N, C_out, OH, OW) for an input of shape (N, C_in, H, W); ValueError when it does not fit."""
+        if len(input_shape) != 4:
+            raise ValueError(f"Conv2d.output_shape expected an input shape (N, C, H, W), got {tuple(input_shape)}")
         n, c, h, w = input_shape
         if c != self.in_channels:
             raise ValueError(
@@ -110,7 +120,7 @@ class Conv2d(Module):
 
     def forward(self, x):
         x = as_float_array(x, "Conv2d", self.weight.dtype)
-        check_ndim(x, 4, "Conv2d", "(N, C, H, W)")
+        check_ndim(x, 4, "Conv2d", "(N, C, H, W)", hints={3: ADD_BATCH_AXIS})
         out_shape = self.output_shape(x.shape)
         n, f, oh, ow = out_shape
         w2 = self.weight.data.reshape(f, -1)  # (F, C*kh*kw)

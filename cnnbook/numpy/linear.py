@@ -1,5 +1,7 @@
 """Fully connected layer."""
 
+import math
+
 import numpy as np
 
 from cnnbook.numpy import init
@@ -36,9 +38,12 @@ class Linear(Module):
     def forward(self, x):
         x = as_float_array(x, "Linear", self.weight.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
+            hint = ""
+            if x.ndim > 2 and math.prod(x.shape[1:]) == self.in_features:
+                hint = "; flatten it first (Flatten() before this layer): each sample holds that many values"
             raise ValueError(
                 f"Linear expected input with {self.in_features} features in its last dimension, "
-                f"got input of shape {x.shape}"
+                f"got input of shape {x.shape}{hint}"
             )
         self._cache = x
         out = x @ self.weight.data.T

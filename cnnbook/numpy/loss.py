@@ -49,6 +49,11 @@ class CrossEntropyLoss(_Loss):
         check_ndim(logits, 2, "CrossEntropyLoss", "of logits (N, C)")
         targets = np.asarray(targets)
         n, c = logits.shape
+        if targets.shape == logits.shape:
+            raise ValueError(
+                f"CrossEntropyLoss expected class indices of shape ({n},), got one-hot or probability "
+                f"targets of shape {targets.shape}; pass the indices, as in targets.argmax(axis=1)"
+            )
         if not np.issubdtype(targets.dtype, np.integer):
             raise ValueError(f"CrossEntropyLoss expected integer class indices as targets, got dtype {targets.dtype}")
         if targets.shape != (n,):

@@ -13,6 +13,7 @@ class _BatchNorm(Module):
 
     _ndims = ()
     _layout = ""
+    _rank_hints = {}  # a wrong rank -> the likely fix, for the error message
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, *, dtype=None):
         super().__init__()
@@ -40,7 +41,7 @@ class _BatchNorm(Module):
 
     def _check(self, x):
         name = type(self).__name__
-        check_ndim(x, self._ndims, name, self._layout)
+        check_ndim(x, self._ndims, name, self._layout, self._rank_hints)
         if x.shape[1] != self.num_features:
             raise ValueError(
                 f"{name} expected input with {self.num_features} channels, got {x.shape[1]} (input shape {x.shape})"
@@ -125,6 +126,7 @@ class BatchNorm1d(_BatchNorm):
 
     _ndims = (2, 3)
     _layout = "(N, C) or (N, C, L)"
+    _rank_hints = {4: "BatchNorm2d takes (N, C, H, W)"}
 
 
 class BatchNorm2d(_BatchNorm):
@@ -143,3 +145,4 @@ class BatchNorm2d(_BatchNorm):
 
     _ndims = (4,)
     _layout = "(N, C, H, W)"
+    _rank_hints = {2: "BatchNorm1d takes (N, C) or (N, C, L)", 3: "BatchNorm1d takes (N, C) or (N, C, L)"}

@@ -8,7 +8,7 @@ import numpy as np
 
 from cnnbook.numpy import functional as F
 from cnnbook.numpy._random import resolve_generator
-from cnnbook.numpy._utils import as_float_array, check_ndim, check_same_shape, pair
+from cnnbook.numpy._utils import ADD_BATCH_AXIS, as_float_array, check_ndim, check_same_shape, pair
 from cnnbook.numpy.module import Module
 
 
@@ -29,7 +29,7 @@ class _Pool2d(Module):
 
     def _geometry(self, x):
         name = type(self).__name__
-        check_ndim(x, 4, name, "(N, C, H, W)")
+        check_ndim(x, 4, name, "(N, C, H, W)", hints={3: ADD_BATCH_AXIS})
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         try:
             oh = F.conv_output_size(x.shape[2], kh, sh, ph)

@@ -7,7 +7,7 @@ are left out; the arguments that came after them in torch are keyword-only here.
 import torch
 from torch import nn
 
-from cnnbook.torch._validation import check_reduction
+from cnnbook.torch._validation import check_reduction, check_tensor
 
 
 def log_softmax(x, dim):
@@ -84,6 +84,7 @@ class CrossEntropyLoss(nn.Module):
                 "CrossEntropyLoss expected logits of shape (C,), (N, C) or (N, C, d1, ...), got "
                 f"{tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__}"
             )
+        check_tensor(target, "the target", "CrossEntropyLoss")
         class_dim = 0 if input.dim() == 1 else 1
         num_classes = input.shape[class_dim]
         if self.weight is not None and self.weight.shape[0] != num_classes:
@@ -97,8 +98,15 @@ class CrossEntropyLoss(nn.Module):
             class_weight = self.weight.view((-1,) + (1,) * (input.dim() - 1 - class_dim))
         log_p = log_softmax(input, class_dim)
         eps = self.label_smoothing
+        expected = input.shape[:class_dim] + input.shape[class_dim + 1:]  # of class indices
 
         if target.is_floating_point():
+            if target.shape == expected:
+                raise ValueError(
+                    "CrossEntropyLoss expected class indices as an integer tensor (or probabilities "
+                    f"of the input's shape {tuple(input.shape)}), got a {target.dtype} tensor of shape "
+                    f"{tuple(target.shape)}; convert it with target.long()"
+                )
             if target.shape != input.shape:
                 raise ValueError(
                     "CrossEntropyLoss expected probability targets of the input's shape "
@@ -110,11 +118,13 @@ class CrossEntropyLoss(nn.Module):
             loss = -weighted.sum(dim=class_dim)
             return _reduce(loss, self.reduction)
 
-        expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         if target.shape != expected:
+            hint = ""
+            if target.shape == input.shape:
+                hint = f": one-hot targets? pass target.argmax(dim={class_dim}), or probabilities as floats"
             raise ValueError(
                 f"CrossEntropyLoss expected class-index targets of shape {tuple(expected)} "
-                f"for input shape {tuple(input.shape)}, got {tuple(target.shape)}"
+                f"for input shape {tuple(input.shape)}, got {tuple(target.shape)}{hint}"
             )
         counted = target != self.ignore_index
         if target.numel() and ((target[counted] < 0) | (target[counted] >= num_classes)).any():
@@ -172,6 +182,8 @@ class MSELoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, input, target):
+        check_tensor(input, "the input", "MSELoss")
+        check_tensor(target, "the target", "MSELoss")
         if input.shape != target.shape:
             raise ValueError(
                 f"MSELoss expected a target of the input's shape {tuple(input.shape)}, "
