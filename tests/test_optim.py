@@ -19,6 +19,8 @@ import pytest
 import torch
 
 import cnnbook
+import cnnbook.numpy as cn
+import cnnbook.torch as ct
 
 from cnnbook.numpy import optim as np_optim
 from cnnbook.numpy.parameter import Parameter
@@ -391,6 +393,25 @@ def test_invalid_hyperparameters_raise_like_torch(name, kwargs, arg):
         if arg in kwargs or arg.startswith("betas"):  # the message shows the value that came
             value = kwargs["betas"][int(arg[6])] if arg.startswith("betas") else kwargs[arg]
             assert f"got {value!r}" in message, message
+
+
+@pytest.mark.parametrize("module", [np_optim, our_torch_optim], ids=["numpy", "torch"])
+def test_passing_the_parameters_method_instead_of_calling_it(module):
+    model = (cn.Linear if module is np_optim else ct.Linear)(2, 2)
+    with pytest.raises(TypeError, match=r"SGD expected an iterable of parameters, got a method: call it, as in model.parameters\(\)"):
+        module.SGD(model.parameters, lr=0.1)
+
+
+@pytest.mark.parametrize("module", [np_optim, our_torch_optim], ids=["numpy", "torch"])
+def test_betas_must_be_a_pair(module):
+    params = [Parameter(np.zeros(2))] if module is np_optim else [torch.zeros(2, requires_grad=True)]
+    with pytest.raises(ValueError, match=r"Adam expected betas to be a pair \(beta1, beta2\), got 0.9"):
+        module.Adam(params, betas=0.9)
+
+
+def test_torch_tensors_in_a_numpy_optimizer_are_named_as_such():
+    with pytest.raises(TypeError, match=r"SGD can only optimize cnnbook.numpy Parameters, got torch.nn.parameter.Parameter"):
+        np_optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
 
 
 def test_bad_params_argument():
