@@ -650,6 +650,8 @@ def test_dropout_default_generator_follows_manual_seed():
         (lambda: cn.MSELoss()(np.ones(3), np.ones(4)), r"same shape, got \(3,\) and \(4,\)"),
         # the usual slips get a hint at the fix
         (lambda: cn.Linear(48, 3)(np.ones((2, 3, 4, 4))), r"got input of shape \(2, 3, 4, 4\); flatten it first"),
+        (lambda: cn.Conv2d(3, 2, 3)(np.ones((2, 8, 8, 3))),
+         r"Conv2d expected input with 3 channels, got 8 \(input shape \(2, 8, 8, 3\)\); channels last\? .*transpose\(0, 3, 1, 2\)"),
         (lambda: cn.Conv2d(3, 2, 3)(np.ones((3, 8, 8))), r"got a 3-D input of shape \(3, 8, 8\).*add the batch axis"),
         (lambda: cn.AvgPool2d(2)(np.ones((3, 8, 8))), r"AvgPool2d expected a 4-D input .*add the batch axis"),
         (lambda: cn.BatchNorm1d(3)(np.ones((2, 3, 4, 4))), r"got a 4-D input .*BatchNorm2d takes \(N, C, H, W\)"),

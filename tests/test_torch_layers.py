@@ -597,6 +597,8 @@ ERRORS = [
      r"MSELoss expected a target of the input's shape \(4, 1\), got \(4,\)"),
     (lambda: ct.MSELoss()(torch.randn(2), [1.0, 2.0]), r"MSELoss expected the target to be a torch.Tensor, got list"),
     # the usual slips get a hint at the fix
+    (lambda: ct.Conv2d(3, 8, 3)(torch.randn(2, 8, 8, 3)),
+     r"Conv2d expected input with 3 channels, got 8 \(input shape \(2, 8, 8, 3\)\); channels last\? .*permute\(0, 3, 1, 2\)"),
     (lambda: ct.Linear(48, 3)(torch.randn(2, 3, 4, 4)), r"got 4 \(input shape \(2, 3, 4, 4\)\); flatten it first"),
     (lambda: ct.BatchNorm1d(3)(torch.randn(2, 3, 4, 4)), r"got a 4D input .*BatchNorm2d takes \(N, C, H, W\)"),
     (lambda: ct.BatchNorm2d(3)(torch.randn(2, 3)), r"got a 2D input .*BatchNorm1d takes \(N, C\)"),

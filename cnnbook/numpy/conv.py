@@ -107,8 +107,11 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d.output_shape expected an input shape (N, C, H, W), got {tuple(input_shape)}")
         n, c, h, w = input_shape
         if c != self.in_channels:
+            hint = ""
+            if w == self.in_channels:  # (N, H, W, C), as images come from most image libraries
+                hint = "; channels last? transpose to (N, C, H, W), as in x.transpose(0, 3, 1, 2)"
             raise ValueError(
-                f"Conv2d expected input with {self.in_channels} channels, got {c} (input shape {tuple(input_shape)})"
+                f"Conv2d expected input with {self.in_channels} channels, got {c} (input shape {tuple(input_shape)}){hint}"
             )
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         try:
