@@ -688,26 +688,38 @@ def namesake(name):
     return getattr(torch.nn, name, None) or getattr(ct, name)
 
 
-@pytest.mark.parametrize("name", NUMPY_LAYERS)
-def test_constructor_arguments_mirror_torch(name):
-    # A call written for torch.nn means the same with cnnbook.numpy, or fails loudly:
-    # the positional parameters are a prefix of torch's, shared names have torch's
-    # defaults, and everything else (NumPy-only extras such as generator, and torch
-    # names that come after one we leave out, such as dtype after device) is keyword-only.
-    ours = inspect.signature(getattr(cn, name)).parameters
-    theirs = inspect.signature(namesake(name)).parameters
+def signature_mismatches(ours, theirs):
+    """How the constructor of ``ours`` fails to mirror that of ``theirs`` (empty if it does).
+
+    A call written for ``theirs`` must mean the same with ``ours`` or fail loudly: the
+    positional parameters are a prefix of theirs, shared names have their defaults,
+    and everything else (extras such as ``generator``, and names that come after one
+    that ``ours`` leaves out, such as ``dtype`` after torch's ``device``) is keyword-only.
+    """
+    mine = inspect.signature(ours).parameters
+    other = inspect.signature(theirs).parameters
 
     def positional(params):
         return [p.name for p in params.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
 
-    assert positional(ours) == positional(theirs)[: len(positional(ours))]
-    for p in ours.values():
+    problems = []
+    if positional(mine) != positional(other)[: len(positional(mine))]:
+        problems.append(f"positional {positional(mine)} is not a prefix of {positional(other)}")
+    for p in mine.values():
         if p.kind is p.VAR_POSITIONAL:  # Sequential(*layers)
-            assert [q.kind for q in theirs.values()] == [p.VAR_POSITIONAL]
-        elif p.kind is not p.POSITIONAL_OR_KEYWORD:
-            assert p.kind is p.KEYWORD_ONLY, p
-    for shared in ours.keys() & theirs.keys():
-        assert ours[shared].default == theirs[shared].default, shared
+            if [q.kind for q in other.values()] != [p.VAR_POSITIONAL]:
+                problems.append(f"*{p.name} where the other takes {list(other)}")
+        elif p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            problems.append(f"{p.name} is {p.kind.description}")
+    for name in mine.keys() & other.keys():
+        if mine[name].default != other[name].default:
+            problems.append(f"{name} defaults to {mine[name].default!r}, not {other[name].default!r}")
+    return problems
+
+
+@pytest.mark.parametrize("name", NUMPY_LAYERS)
+def test_constructor_arguments_mirror_torch(name):
+    assert signature_mismatches(getattr(cn, name), namesake(name)) == []
     assert "float64" in getattr(cn, name).__doc__  # the dtype it holds or computes in
 
 
