@@ -1,8 +1,9 @@
 """The course's layers and optimizers, built from torch tensor primitives.
 
 Every layer is a ``torch.nn.Module`` with the constructor arguments, defaults,
-parameter and buffer names of its ``torch.nn`` namesake, so weights copy across with
-``load_state_dict`` in both directions, but its forward pass is written out from tensor
+parameter and buffer names of its ``torch.nn`` namesake (less the losses' deprecated
+``size_average`` and ``reduce``, which ``reduction`` replaced), so weights copy across
+with ``load_state_dict`` in both directions, but its forward pass is written out from tensor
 primitives (``F.unfold`` and a matrix product for convolution, window views for
 pooling, the formulas for batch norm, a Bernoulli mask for dropout) and autograd
 supplies the backward pass. ``StochasticPool2d`` has no ``torch.nn`` namesake.
