@@ -51,7 +51,7 @@ def _plain(value):
     """
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return tuple(_plain(v) for v in value)
     return value
 
@@ -116,7 +116,7 @@ class Optimizer:
         if len(set(ids)) != len(ids) or seen.intersection(ids):
             raise ValueError(f"{name} expected each Parameter once, got a Parameter twice")
         # A new dict: the caller's dict is left as it was.
-        group = {key: _plain(value) for key, value in {**self.defaults, **param_group}.items()}
+        group = {key: _plain(value) for key, value in {**self.defaults, **param_group}.items() if key != "params"}
         group["params"] = params
         self.param_groups.append(group)
 
@@ -419,7 +419,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False):
         _check("Adam", "lr", lr, 0.0 <= lr, ">= 0")
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        if not hasattr(betas, "__len__") or len(betas) != 2:
             raise ValueError(f"Adam expected betas to be a pair (beta1, beta2), got {betas!r}")
         _check("Adam", "betas[0]", betas[0], 0.0 <= betas[0] < 1.0, "in [0, 1)")
         _check("Adam", "betas[1]", betas[1], 0.0 <= betas[1] < 1.0, "in [0, 1)")

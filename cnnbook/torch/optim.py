@@ -302,7 +302,7 @@ class Adam(_Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False):
         _check("Adam", "lr", lr, 0.0 <= lr, ">= 0")
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        if not hasattr(betas, "__len__") or len(betas) != 2:
             raise ValueError(f"Adam expected betas to be a pair (beta1, beta2), got {betas!r}")
         _check("Adam", "betas[0]", betas[0], 0.0 <= betas[0] < 1.0, "in [0, 1)")
         _check("Adam", "betas[1]", betas[1], 0.0 <= betas[1] < 1.0, "in [0, 1)")
