@@ -21,7 +21,6 @@ import torch
 import cnnbook
 import cnnbook.numpy as cn
 import cnnbook.torch as ct
-
 from cnnbook.numpy import optim as np_optim
 from cnnbook.numpy.parameter import Parameter
 from cnnbook.torch import optim as our_torch_optim
