@@ -2,6 +2,8 @@
 statistics of the random layers, and bad input."""
 
 import contextlib
+import inspect
+import os
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnnbook.numpy as cn
+import cnnbook.torch as ct
 from cnnbook.numpy import conv as conv_module
 from cnnbook.numpy import functional as F
 
@@ -496,6 +499,8 @@ def test_sequential_is_indexable_and_iterable():
         net[8]
     with pytest.raises(TypeError, match="Modules"):
         cn.Sequential(lambda x: x)
+    with pytest.raises(TypeError, match=r"expected cnnbook.numpy Modules, got torch.nn.modules.activation.ReLU"):
+        cn.Sequential(cn.Linear(2, 2), torch.nn.ReLU())  # a torch layer among NumPy ones
 
 
 def test_train_eval_propagate_and_zero_grad_resets():
@@ -643,6 +648,17 @@ def test_dropout_default_generator_follows_manual_seed():
         (lambda: cn.CrossEntropyLoss()(np.ones((2, 3)), np.array([0, 1, 2])), r"targets of shape \(2,\) .* got \(3,\)"),
         (lambda: cn.CrossEntropyLoss()(np.ones(3), np.array([0])), r"2-D input of logits"),
         (lambda: cn.MSELoss()(np.ones(3), np.ones(4)), r"same shape, got \(3,\) and \(4,\)"),
+        # the usual slips get a hint at the fix
+        (lambda: cn.Linear(48, 3)(np.ones((2, 3, 4, 4))), r"got input of shape \(2, 3, 4, 4\); flatten it first"),
+        (lambda: cn.Conv2d(3, 2, 3)(np.ones((2, 8, 8, 3))),
+         r"Conv2d expected input with 3 channels, got 8 \(input shape \(2, 8, 8, 3\)\); channels last\? .*transpose\(0, 3, 1, 2\)"),
+        (lambda: cn.Conv2d(3, 2, 3)(np.ones((3, 8, 8))), r"got a 3-D input of shape \(3, 8, 8\).*add the batch axis"),
+        (lambda: cn.AvgPool2d(2)(np.ones((3, 8, 8))), r"AvgPool2d expected a 4-D input .*add the batch axis"),
+        (lambda: cn.BatchNorm1d(3)(np.ones((2, 3, 4, 4))), r"got a 4-D input .*BatchNorm2d takes \(N, C, H, W\)"),
+        (lambda: cn.BatchNorm2d(3)(np.ones((2, 3))), r"got a 2-D input .*BatchNorm1d takes \(N, C\)"),
+        (lambda: cn.CrossEntropyLoss()(np.ones((2, 3)), np.eye(3)[[0, 2]]),
+         r"class indices of shape \(2,\), got one-hot or probability targets of shape \(2, 3\).*argmax"),
+        (lambda: cn.Conv2d(1, 2, 3).output_shape((1, 5, 5)), r"output_shape expected an input shape \(N, C, H, W\), got \(1, 5, 5\)"),
         (lambda: F.im2col(np.ones((1, 1, 4, 4)), 5), r"kernel size 5 is larger than the padded input size 4"),
         (lambda: cn.init.kaiming_uniform_(np.ones(3)), r"at least 2 dimensions .* got shape \(3,\)"),
     ],
@@ -657,3 +673,89 @@ def test_backward_with_a_wrong_dout_shape_is_a_value_error():
     layer(np.ones((1, 1, 5, 5)))
     with pytest.raises(ValueError, match=r"dout of shape \(1, 2, 3, 3\) .* got \(1, 2, 4, 4\)"):
         layer.backward(np.ones((1, 2, 4, 4)))
+
+
+# -- signatures ------------------------------------------------------------------------------------
+
+NUMPY_LAYERS = sorted(
+    name for name in cn.__all__
+    if isinstance(getattr(cn, name), type) and issubclass(getattr(cn, name), cn.Module) and name != "Module"
+)
+
+
+def namesake(name):
+    """``torch.nn``'s class of that name, or the torch twin for a layer torch.nn lacks."""
+    return getattr(torch.nn, name, None) or getattr(ct, name)
+
+
+def signature_mismatches(ours, theirs):
+    """How the constructor of ``ours`` fails to mirror that of ``theirs`` (empty if it does).
+
+    A call written for ``theirs`` must mean the same with ``ours`` or fail loudly: the
+    positional parameters are a prefix of theirs, shared names have their defaults,
+    and everything else (extras such as ``generator``, and names that come after one
+    that ``ours`` leaves out, such as ``dtype`` after torch's ``device``) is keyword-only.
+    """
+    mine = inspect.signature(ours).parameters
+    other = inspect.signature(theirs).parameters
+
+    def positional(params):
+        return [p.name for p in params.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+
+    problems = []
+    if positional(mine) != positional(other)[: len(positional(mine))]:
+        problems.append(f"positional {positional(mine)} is not a prefix of {positional(other)}")
+    for p in mine.values():
+        if p.kind is p.VAR_POSITIONAL:  # Sequential(*layers)
+            if [q.kind for q in other.values()] != [p.VAR_POSITIONAL]:
+                problems.append(f"*{p.name} where the other takes {list(other)}")
+        elif p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            problems.append(f"{p.name} is {p.kind.description}")
+    for name in mine.keys() & other.keys():
+        if mine[name].default != other[name].default:
+            problems.append(f"{name} defaults to {mine[name].default!r}, not {other[name].default!r}")
+    return problems
+
+
+@pytest.mark.parametrize("name", NUMPY_LAYERS)
+def test_constructor_arguments_mirror_torch(name):
+    assert signature_mismatches(getattr(cn, name), namesake(name)) == []
+    assert "float64" in getattr(cn, name).__doc__  # the dtype it holds or computes in
+
+
+def test_parameter_takes_dtype_by_keyword_only():
+    # torch.nn.Parameter(data, requires_grad): a second positional argument means
+    # requires_grad there, never a dtype here.
+    with pytest.raises(TypeError):
+        cn.Parameter(np.ones(2), np.float32)
+    assert cn.Parameter(np.ones(2), dtype=np.float32).dtype == np.float32
+    assert cn.Parameter([1, 2]).dtype == np.float64
+
+
+def test_the_signature_test_finds_the_layers_in_cn_all():
+    assert {"Conv2d", "BatchNorm2d", "CrossEntropyLoss", "Dropout", "StochasticPool2d", "Sequential"} <= set(NUMPY_LAYERS)
+    assert "Module" not in NUMPY_LAYERS and "Parameter" not in NUMPY_LAYERS
+
+
+# -- the suite's Hypothesis settings (tests/conftest.py) ------------------------------------------
+
+
+def test_hypothesis_draws_the_same_examples_on_every_run(request):
+    # A red CI run must fail the same way when rerun: the default profile is derandomized.
+    chosen = request.config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE")
+    if chosen not in (None, "derandomized"):
+        pytest.skip(f"the Hypothesis profile {chosen!r} was chosen for exploring")
+
+    def draws():
+        seen = []
+
+        @settings(max_examples=20)  # on top of the loaded profile, like the tests above
+        @given(st.integers(0, 2**62))
+        def record(n):
+            seen.append(n)
+
+        record()
+        return seen
+
+    first = draws()
+    assert len(set(first)) > 5 and draws() == first

@@ -9,11 +9,18 @@ comparison would say nothing.
 """
 
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+import cnnbook
+import cnnbook.numpy as cn
+import cnnbook.torch as ct
 from cnnbook.numpy import optim as np_optim
 from cnnbook.numpy.parameter import Parameter
 from cnnbook.torch import optim as our_torch_optim
@@ -124,6 +131,20 @@ def assert_same_state(params, opt, ref_params, ref_opt, what):
             else:
                 assert_close(as_array(ours[key]), as_array(ref[key]), f"{what} {key}[{i}]",
                              atol=STATE_ATOL)
+
+
+@pytest.mark.parametrize("package, name", [("cnnbook.numpy", "SGD"), ("cnnbook.torch", "Adam")])
+def test_optim_is_reachable_from_the_imported_package(package, name):
+    """``import cnnbook.numpy as cn; cn.optim.SGD`` works, as ``torch.optim`` does after
+    ``import torch``. In a fresh interpreter: in this one an earlier ``import
+    cnnbook.numpy.optim`` would have set the attribute already and hidden the bug."""
+    code = f"import {package} as lib; print(lib.optim.{name}.__module__)"
+    env = dict(os.environ)
+    root = str(Path(cnnbook.__file__).resolve().parents[1])  # this checkout, even if not installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{package}.optim"
 
 
 CASES = [
@@ -373,6 +394,25 @@ def test_invalid_hyperparameters_raise_like_torch(name, kwargs, arg):
             assert f"got {value!r}" in message, message
 
 
+@pytest.mark.parametrize("module", [np_optim, our_torch_optim], ids=["numpy", "torch"])
+def test_passing_the_parameters_method_instead_of_calling_it(module):
+    model = (cn.Linear if module is np_optim else ct.Linear)(2, 2)
+    with pytest.raises(TypeError, match=r"SGD expected an iterable of parameters, got a method: call it, as in model.parameters\(\)"):
+        module.SGD(model.parameters, lr=0.1)
+
+
+@pytest.mark.parametrize("module", [np_optim, our_torch_optim], ids=["numpy", "torch"])
+def test_betas_must_be_a_pair(module):
+    params = [Parameter(np.zeros(2))] if module is np_optim else [torch.zeros(2, requires_grad=True)]
+    with pytest.raises(ValueError, match=r"Adam expected betas to be a pair \(beta1, beta2\), got 0.9"):
+        module.Adam(params, betas=0.9)
+
+
+def test_torch_tensors_in_a_numpy_optimizer_are_named_as_such():
+    with pytest.raises(TypeError, match=r"SGD can only optimize cnnbook.numpy Parameters, got torch.nn.parameter.Parameter"):
+        np_optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+
+
 def test_bad_params_argument():
     with pytest.raises(ValueError, match="empty"):
         np_optim.SGD([], lr=0.1)
@@ -385,12 +425,53 @@ def test_bad_params_argument():
         np_optim.SGD([p, p], lr=0.1)
 
 
-def test_float32_parameters_stay_float32():
-    p = Parameter(np.ones(3, dtype=np.float32))
-    p.grad += 0.5
-    for name in NAMES:
-        getattr(np_optim, name)([p]).step()
-        assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
+# Settings that create every piece of state each optimizer has.
+FULL_STATE = {
+    "SGD": dict(lr=0.1, momentum=0.9, weight_decay=0.01),
+    "Adagrad": dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1),
+    "Adadelta": dict(lr=1.0, rho=0.9, weight_decay=0.01),
+    "RMSprop": dict(lr=0.01, alpha=0.9, weight_decay=0.01, momentum=0.5, centered=True),
+    "Adam": dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.01, amsgrad=True),
+}
+STATE_ARRAYS = {
+    "SGD": {"momentum_buffer"},
+    "Adagrad": {"sum"},
+    "Adadelta": {"square_avg", "acc_delta"},
+    "RMSprop": {"square_avg", "momentum_buffer", "grad_avg"},
+    "Adam": {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+}
+
+
+def as_numpy_scalars(kwargs):
+    """The same hyperparameters as NumPy float64 scalars, as a sweep over
+    ``np.logspace`` or ``np.linspace`` hands them over."""
+    def convert(v):
+        if isinstance(v, bool):
+            return v
+        return tuple(np.float64(b) for b in v) if isinstance(v, tuple) else np.float64(v)
+
+    return {k: convert(v) for k, v in kwargs.items()}
+
+
+@pytest.mark.parametrize("scalars", ["python", "numpy"])
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_parameters_keep_float32_parameters_and_state(name, scalars):
+    kwargs = FULL_STATE[name] if scalars == "python" else as_numpy_scalars(FULL_STATE[name])
+    p = Parameter(np.ones((2, 3), dtype=np.float32))
+    opt = getattr(np_optim, name)([p], **kwargs)
+    t = torch.ones((2, 3), dtype=torch.float32, requires_grad=True)
+    topt = getattr(our_torch_optim, name)([t], **kwargs)
+    for _ in range(2):  # the second step takes the branches that update existing state
+        p.grad += 0.5
+        opt.step()
+        t.grad = torch.full_like(t, 0.5)
+        topt.step()
+    assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
+    assert {k: v.dtype for k, v in opt.state[p].items() if k in STATE_ARRAYS[name]} == dict.fromkeys(
+        STATE_ARRAYS[name], np.dtype(np.float32))
+    assert t.dtype == torch.float32
+    assert {k: v.dtype for k, v in topt.state[t].items() if k in STATE_ARRAYS[name]} == dict.fromkeys(
+        STATE_ARRAYS[name], torch.float32)
 
 
 # Settings that make each optimizer converge on the regression below. After 500 steps

@@ -16,6 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+import cnnbook.numpy as cn
 import cnnbook.torch as ct
 
 RTOL, ATOL = 1e-7, 1e-12
@@ -419,15 +420,6 @@ def test_mse_matches_torch(reduction):
     assert_close(grad_ours, grad_theirs)
 
 
-def test_legacy_reduction_flags_translate_like_torch():
-    for size_average, reduce in [(False, None), (None, False), (True, True)]:
-        with pytest.warns(UserWarning, match="deprecated"):
-            ours = ct.MSELoss(size_average=size_average, reduce=reduce).reduction
-        with pytest.warns(UserWarning):
-            theirs = nn.MSELoss(size_average=size_average, reduce=reduce).reduction
-        assert ours == theirs
-
-
 # ---------------------------------------------------------------- a whole network
 
 
@@ -461,12 +453,36 @@ def test_sequential_network_state_dicts_copy_both_ways(direction):
 # ---------------------------------------------------------------- signatures, state, init
 
 
+SHARED_NAMES = sorted(set(ct.__all__) & set(cn.__all__) - {"optim"})
+
+
+def test_both_halves_keep_each_layer_in_the_same_file():
+    # cnnbook/numpy/conv.py next to cnnbook/torch/conv.py, and so on: a reader finds a
+    # twin where its namesake is.
+    assert "Flatten" in SHARED_NAMES and "StochasticPool2d" in SHARED_NAMES
+    files = {name: (getattr(cn, name).__module__.rsplit(".", 1)[1], getattr(ct, name).__module__.rsplit(".", 1)[1])
+             for name in SHARED_NAMES}
+    assert {name: pair for name, pair in files.items() if pair[0] != pair[1]} == {}
+
+
+# torch's deprecated loss flags, which reduction replaced: the twins leave them out.
+DEPRECATED = {"size_average", "reduce"}
+
+
 @pytest.mark.parametrize("name", TWIN_NAMES)
 def test_constructor_signature_equals_torch(name):
-    def plain(cls):
-        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
-
-    assert plain(getattr(ct, name)) == plain(getattr(nn, name))
+    # torch's parameters, names, order and defaults, less the deprecated ones; a
+    # parameter that came after one of those can no longer sit in its torch position,
+    # so it is keyword-only.
+    expected, after_dropped = [], False
+    for p in inspect.signature(getattr(nn, name)).parameters.values():
+        if p.name in DEPRECATED:
+            after_dropped = True
+            continue
+        kind = p.KEYWORD_ONLY if after_dropped and p.kind is p.POSITIONAL_OR_KEYWORD else p.kind
+        expected.append((p.name, kind, p.default))
+    ours = [(p.name, p.kind, p.default) for p in inspect.signature(getattr(ct, name)).parameters.values()]
+    assert ours == expected
 
 
 STATE_CASES = [
@@ -579,6 +595,19 @@ ERRORS = [
     (lambda: ct.CrossEntropyLoss(reduction="avg"), r"expected reduction 'mean', 'sum' or 'none', got 'avg'"),
     (lambda: ct.MSELoss()(torch.randn(4, 1), torch.randn(4)),
      r"MSELoss expected a target of the input's shape \(4, 1\), got \(4,\)"),
+    (lambda: ct.MSELoss()(torch.randn(2), [1.0, 2.0]), r"MSELoss expected the target to be a torch.Tensor, got list"),
+    # the usual slips get a hint at the fix
+    (lambda: ct.Conv2d(3, 8, 3)(torch.randn(2, 8, 8, 3)),
+     r"Conv2d expected input with 3 channels, got 8 \(input shape \(2, 8, 8, 3\)\); channels last\? .*permute\(0, 3, 1, 2\)"),
+    (lambda: ct.Linear(48, 3)(torch.randn(2, 3, 4, 4)), r"got 4 \(input shape \(2, 3, 4, 4\)\); flatten it first"),
+    (lambda: ct.BatchNorm1d(3)(torch.randn(2, 3, 4, 4)), r"got a 4D input .*BatchNorm2d takes \(N, C, H, W\)"),
+    (lambda: ct.BatchNorm2d(3)(torch.randn(2, 3)), r"got a 2D input .*BatchNorm1d takes \(N, C\)"),
+    (lambda: ct.CrossEntropyLoss()(torch.randn(2, 3), torch.eye(3, dtype=torch.long)[[0, 2]]),
+     r"class-index targets of shape \(2,\) .* got \(2, 3\): one-hot targets\? .*argmax"),
+    (lambda: ct.CrossEntropyLoss()(torch.randn(2, 3), torch.tensor([0.0, 2.0])),
+     r"class indices as an integer tensor .* got a torch.float32 tensor of shape \(2,\).*target.long\(\)"),
+    (lambda: ct.CrossEntropyLoss()(torch.randn(2, 3), [0, 2]),
+     r"CrossEntropyLoss expected the target to be a torch.Tensor, got list"),
 ]
 
 

@@ -3,12 +3,14 @@
 ``import cnnbook.numpy as cn`` gives the layers (``cn.Conv2d``, ``cn.ReLU`` ...) with
 ``torch.nn``'s names, constructor arguments and parameter shapes, the losses, L1/L2
 penalties, gradient checking, ``cn.functional`` (stateless functions such as
-``im2col`` and ``conv2d_loop``) and ``cn.init`` (torch.nn.init's initializers).
+``im2col`` and ``conv2d_loop``), ``cn.init`` (torch.nn.init's initializers) and
+``cn.optim`` (torch.optim's optimizers), reachable after the one import as
+``torch.optim`` is after ``import torch``.
 ``cn.manual_seed(seed)`` reseeds the generator that initialization, dropout and
 stochastic pooling draw from by default.
 """
 
-from cnnbook.numpy import functional, init
+from cnnbook.numpy import functional, init, optim
 from cnnbook.numpy._random import default_generator, manual_seed
 from cnnbook.numpy.activation import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from cnnbook.numpy.container import Sequential
@@ -54,4 +56,5 @@ __all__ = [
     "default_generator",
     "functional",
     "init",
+    "optim",
 ]

@@ -6,6 +6,17 @@ import numbers
 import numpy as np
 
 
+# The fix for the usual rank slip of a 4-D layer: one image, without its batch axis.
+ADD_BATCH_AXIS = "one image? add the batch axis first, as in x[None]"
+
+
+def type_name(value):
+    """``value``'s type, with its module unless built in: 'torch.nn.modules.activation.ReLU'
+    says where a foreign object came from, where 'ReLU' alone would not."""
+    cls = type(value)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
 def is_int(value):
     return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
 
@@ -31,9 +42,13 @@ def pair(value, name, owner, minimum=1):
 
 
 def check_dtype(dtype, owner):
-    """A floating numpy dtype: layers keep their parameters and compute in it."""
+    """A floating numpy dtype: layers keep their parameters and compute in it.
+
+    None means float64, NumPy's default, as torch's ``dtype=None`` means torch's default
+    (float32).
+    """
     try:
-        dt = np.dtype(dtype)
+        dt = np.dtype(np.float64 if dtype is None else dtype)
     except TypeError as error:
         raise ValueError(f"{owner} expected a floating dtype, got {dtype!r}") from error
     if not np.issubdtype(dt, np.floating):
@@ -59,14 +74,19 @@ def as_float_array(x, owner, dtype=None, what="input"):
     return arr
 
 
-def check_ndim(x, ndims, owner, layout):
-    """Raise unless ``x.ndim`` is one of ``ndims``; ``layout`` reads like '(N, C, H, W)'."""
+def check_ndim(x, ndims, owner, layout, hints=None):
+    """Raise unless ``x.ndim`` is one of ``ndims``; ``layout`` reads like '(N, C, H, W)'.
+
+    ``hints`` maps a wrong rank to the likely fix, which the message then ends with.
+    """
     if isinstance(ndims, int):
         ndims = (ndims,)
     if x.ndim not in ndims:
         expected = " or ".join(f"{n}-D" for n in ndims)
+        hint = (hints or {}).get(x.ndim)
         raise ValueError(
             f"{owner} expected a {expected} input {layout}, got a {x.ndim}-D input of shape {x.shape}"
+            + (f"; {hint}" if hint else "")
         )
 
 

@@ -18,6 +18,10 @@ class _Elementwise(Module):
 class ReLU(_Elementwise):
     """``max(x, 0)``. The derivative at exactly 0 is taken as 0, as torch does.
 
+    Computes in the input's floating dtype (float64 for integer input). Torch's
+    ``inplace`` is left out here and in the other activations: forward returns a new
+    array.
+
     Shape:
         Input: any shape. Output: the same shape.
     """
@@ -36,6 +40,8 @@ class ReLU(_Elementwise):
 
 class LeakyReLU(_Elementwise):
     """``x`` for x > 0, ``negative_slope * x`` otherwise (Maas et al., 2013).
+
+    Computes in the input's floating dtype (float64 for integer input). No ``inplace``.
 
     Shape:
         Input: any shape. Output: the same shape.
@@ -64,7 +70,8 @@ class ELU(_Elementwise):
     """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise (Clevert et al., 2016).
 
     Smooth at 0 when alpha = 1; its negative saturation pushes mean activations
-    toward zero.
+    toward zero. Computes in the input's floating dtype (float64 for integer input).
+    No ``inplace``.
 
     Shape:
         Input: any shape. Output: the same shape.
@@ -96,6 +103,8 @@ class ELU(_Elementwise):
 class Sigmoid(_Elementwise):
     """Logistic sigmoid, computed without overflow (see ``functional.sigmoid``).
 
+    Computes in the input's floating dtype (float64 for integer input).
+
     Shape:
         Input: any shape. Output: the same shape.
     """
@@ -113,6 +122,8 @@ class Sigmoid(_Elementwise):
 
 class Tanh(_Elementwise):
     """Hyperbolic tangent.
+
+    Computes in the input's floating dtype (float64 for integer input).
 
     Shape:
         Input: any shape. Output: the same shape.

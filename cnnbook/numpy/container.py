@@ -1,6 +1,6 @@
 """Sequential: a chain of layers with one forward and one backward."""
 
-from cnnbook.numpy._utils import is_int
+from cnnbook.numpy._utils import is_int, type_name
 from cnnbook.numpy.module import Module
 
 
@@ -11,7 +11,8 @@ class Sequential(Module):
     last to first, each taking the gradient the next layer returned (the chain rule).
     Indexing gives a layer (``seq[0]``) or a new Sequential sharing the layers
     (``seq[1:]``); ``len`` and iteration work as for a list. Parameter names are
-    ``'<index>.<name>'``, as in torch, so weights copy across by name.
+    ``'<index>.<name>'``, as in torch, so weights copy across by name. Each layer keeps
+    its own dtype (float64 unless it was built with another ``dtype``).
     """
 
     def __init__(self, *layers):
@@ -22,7 +23,7 @@ class Sequential(Module):
     def append(self, layer):
         """Add ``layer`` at the end; returns self."""
         if not isinstance(layer, Module):
-            raise TypeError(f"Sequential expected cnnbook.numpy Modules, got {type(layer).__name__}")
+            raise TypeError(f"Sequential expected cnnbook.numpy Modules, got {type_name(layer)}")
         setattr(self, str(len(self._modules)), layer)
         return self
 

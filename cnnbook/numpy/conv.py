@@ -4,7 +4,15 @@ import numpy as np
 
 from cnnbook.numpy import functional as F
 from cnnbook.numpy import init
-from cnnbook.numpy._utils import as_float_array, check_dtype, check_ndim, check_positive_int, check_same_shape, pair
+from cnnbook.numpy._utils import (
+    ADD_BATCH_AXIS,
+    as_float_array,
+    check_dtype,
+    check_ndim,
+    check_positive_int,
+    check_same_shape,
+    pair,
+)
 from cnnbook.numpy.module import Module
 from cnnbook.numpy.parameter import Parameter
 
@@ -57,7 +65,13 @@ class Conv2d(Module):
 
     ``weight`` has shape (out_channels, in_channels, kh, kw) and ``bias`` (out_channels,).
     ``kernel_size``, ``stride`` and ``padding`` are an int or an (h, w) pair; padding is
-    with zeros.
+    with zeros. Parameters and computation are float64 unless ``dtype`` says otherwise.
+
+    Of torch's arguments, ``dilation``, ``groups``, ``padding_mode``, string ``padding``
+    ('same', 'valid') and ``device`` are left out (``cnnbook.torch.Conv2d`` has all but
+    ``device``), and an unbatched (C, H, W) input is not taken. Because torch's
+    positional order puts ``dilation`` and ``groups`` before ``bias``, ``bias`` and
+    ``dtype`` are keyword-only here.
 
     Forward unrolls the input with im2col (one column per output position) so the
     convolution becomes matrix products; backward uses the same columns for the weight
@@ -72,7 +86,7 @@ class Conv2d(Module):
         OW = floor((W + 2 * padding[1] - kernel_size[1]) / stride[1]) + 1.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, dtype=np.float64):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *, bias=True, dtype=None):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels", "Conv2d")
         self.out_channels = check_positive_int(out_channels, "out_channels", "Conv2d")
@@ -89,10 +103,15 @@ class Conv2d(Module):
 
     def output_shape(self, input_shape):
         """(N, C_out, OH, OW) for an input of shape (N, C_in, H, W); ValueError when it does not fit."""
+        if len(input_shape) != 4:
+            raise ValueError(f"Conv2d.output_shape expected an input shape (N, C, H, W), got {tuple(input_shape)}")
         n, c, h, w = input_shape
         if c != self.in_channels:
+            hint = ""
+            if w == self.in_channels:  # (N, H, W, C), as images come from most image libraries
+                hint = "; channels last? transpose to (N, C, H, W), as in x.transpose(0, 3, 1, 2)"
             raise ValueError(
-                f"Conv2d expected input with {self.in_channels} channels, got {c} (input shape {tuple(input_shape)})"
+                f"Conv2d expected input with {self.in_channels} channels, got {c} (input shape {tuple(input_shape)}){hint}"
             )
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         try:
@@ -104,7 +123,7 @@ class Conv2d(Module):
 
     def forward(self, x):
         x = as_float_array(x, "Conv2d", self.weight.dtype)
-        check_ndim(x, 4, "Conv2d", "(N, C, H, W)")
+        check_ndim(x, 4, "Conv2d", "(N, C, H, W)", hints={3: ADD_BATCH_AXIS})
         out_shape = self.output_shape(x.shape)
         n, f, oh, ow = out_shape
         w2 = self.weight.data.reshape(f, -1)  # (F, C*kh*kw)

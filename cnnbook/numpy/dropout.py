@@ -12,9 +12,11 @@ class Dropout(Module):
     ``1 / (1 - p)``, like ``torch.nn.Dropout``; the identity in evaluation.
 
     Scaling at training time ("inverted" dropout) keeps the expected activation the
-    same in both modes, so evaluation needs no rescaling. ``generator`` (a
+    same in both modes, so evaluation needs no rescaling. ``generator`` (keyword-only, a
     ``numpy.random.Generator``) draws the masks; by default the ``cnnbook.numpy``
-    default generator, reseeded by ``cnnbook.numpy.manual_seed``.
+    default generator, reseeded by ``cnnbook.numpy.manual_seed``. Computes in the
+    input's floating dtype (float64 for integer input). Torch's ``inplace`` is left
+    out: forward returns a new array.
 
     Shape:
         Input: any shape. Output: the same shape.
@@ -23,7 +25,7 @@ class Dropout(Module):
     Overfitting. JMLR 15, 1929-1958.
     """
 
-    def __init__(self, p=0.5, generator=None):
+    def __init__(self, p=0.5, *, generator=None):
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 <= p <= 1:
             raise ValueError(f"Dropout expected a probability p in [0, 1], got {p!r}")

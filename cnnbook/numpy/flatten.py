@@ -9,6 +9,8 @@ from cnnbook.numpy.module import Module
 class Flatten(Module):
     """Merge dimensions ``start_dim`` .. ``end_dim`` into one, like ``torch.nn.Flatten``.
 
+    Keeps the input's floating dtype (float64 for integer input).
+
     Shape:
         Input: (N, *dims). Output: (N, prod(dims)) with the defaults start_dim=1, end_dim=-1.
     """

@@ -1,5 +1,7 @@
 """Fully connected layer."""
 
+import math
+
 import numpy as np
 
 from cnnbook.numpy import init
@@ -12,14 +14,16 @@ class Linear(Module):
     """Affine map ``y = x @ weight.T + bias``, like ``torch.nn.Linear``.
 
     ``weight`` has shape (out_features, in_features) and ``bias`` (out_features,); both
-    start from torch's default initialization (U(-1/sqrt(in_features), ...)).
+    start from torch's default initialization (U(-1/sqrt(in_features), ...)). They are
+    float64 unless ``dtype`` (keyword-only: torch's ``device`` comes before it) says
+    otherwise, and inputs are cast to it.
 
     Shape:
         Input: (*, in_features), any number of leading dimensions.
         Output: (*, out_features).
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=np.float64):
+    def __init__(self, in_features, out_features, bias=True, *, dtype=None):
         super().__init__()
         self.in_features = check_positive_int(in_features, "in_features", "Linear")
         self.out_features = check_positive_int(out_features, "out_features", "Linear")
@@ -34,9 +38,12 @@ class Linear(Module):
     def forward(self, x):
         x = as_float_array(x, "Linear", self.weight.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
+            hint = ""
+            if x.ndim > 2 and math.prod(x.shape[1:]) == self.in_features:
+                hint = "; flatten it first (Flatten() before this layer): each sample holds that many values"
             raise ValueError(
                 f"Linear expected input with {self.in_features} features in its last dimension, "
-                f"got input of shape {x.shape}"
+                f"got input of shape {x.shape}{hint}"
             )
         self._cache = x
         out = x @ self.weight.data.T

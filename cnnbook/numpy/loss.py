@@ -8,7 +8,9 @@ from cnnbook.numpy.module import Module
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    # reduction is keyword-only: torch's losses take weight or the deprecated
+    # size_average first, so a positional reduction would mean something else there.
+    def __init__(self, *, reduction="mean"):
         super().__init__()
         if reduction not in ("mean", "sum"):
             raise ValueError(f"{type(self).__name__} expected reduction 'mean' or 'sum', got {reduction!r}")
@@ -32,7 +34,11 @@ class CrossEntropyLoss(_Loss):
     over the batch (``reduction='mean'``, torch's default) or summed. It goes through
     ``log_softmax``, never ``log(softmax)``, so logits of +-1000 give finite values.
     ``backward()`` returns ``(softmax(logits) - one_hot(targets)) / N`` (without the
-    ``/ N`` for 'sum').
+    ``/ N`` for 'sum'). Computes in the logits' floating dtype (float64 for integers).
+
+    Of torch's arguments only ``reduction`` ('mean' or 'sum'), keyword-only, is here:
+    ``weight``, ``ignore_index``, ``label_smoothing``, ``reduction='none'``, probability
+    targets and (C,) or (N, C, d1, ...) logits are in ``cnnbook.torch.CrossEntropyLoss``.
 
     Shape:
         logits: (N, C); targets: (N,) integer class indices in [0, C). Output: a float.
@@ -43,6 +49,11 @@ class CrossEntropyLoss(_Loss):
         check_ndim(logits, 2, "CrossEntropyLoss", "of logits (N, C)")
         targets = np.asarray(targets)
         n, c = logits.shape
+        if targets.shape == logits.shape:
+            raise ValueError(
+                f"CrossEntropyLoss expected class indices of shape ({n},), got one-hot or probability "
+                f"targets of shape {targets.shape}; pass the indices, as in targets.argmax(axis=1)"
+            )
         if not np.issubdtype(targets.dtype, np.integer):
             raise ValueError(f"CrossEntropyLoss expected integer class indices as targets, got dtype {targets.dtype}")
         if targets.shape != (n,):
@@ -74,7 +85,9 @@ class MSELoss(_Loss):
     """Mean squared error ``mean((prediction - target) ** 2)``, like ``torch.nn.MSELoss``.
 
     ``backward()`` returns ``2 * (prediction - target) / n`` with n the number of
-    elements (without the ``/ n`` for 'sum').
+    elements (without the ``/ n`` for 'sum'). Computes in the inputs' floating dtype
+    (float64 for integers). ``reduction`` ('mean' or 'sum') is keyword-only;
+    ``reduction='none'`` is in ``cnnbook.torch.MSELoss``.
 
     Shape:
         prediction and target: the same shape, any. Output: a float.

@@ -13,8 +13,9 @@ class _BatchNorm(Module):
 
     _ndims = ()
     _layout = ""
+    _rank_hints = {}  # a wrong rank -> the likely fix, for the error message
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, dtype=np.float64):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, *, dtype=None):
         super().__init__()
         name = type(self).__name__
         self.num_features = check_positive_int(num_features, "num_features", name)
@@ -40,7 +41,7 @@ class _BatchNorm(Module):
 
     def _check(self, x):
         name = type(self).__name__
-        check_ndim(x, self._ndims, name, self._layout)
+        check_ndim(x, self._ndims, name, self._layout, self._rank_hints)
         if x.shape[1] != self.num_features:
             raise ValueError(
                 f"{name} expected input with {self.num_features} channels, got {x.shape[1]} (input shape {x.shape})"
@@ -110,6 +111,12 @@ class BatchNorm1d(_BatchNorm):
     ``running_var`` (unbiased) as ``(1 - momentum) * running + momentum * batch``
     (``momentum=None``: a cumulative average). Evaluation: use the running statistics.
 
+    ``weight``, ``bias`` and the running statistics are float64 unless ``dtype`` says
+    otherwise, and inputs are cast to it. Of torch's arguments, ``track_running_stats``
+    (here always True), ``device`` and the keyword-only ``bias`` (a shift is always
+    learned when ``affine``) are left out; ``cnnbook.torch.BatchNorm1d`` has them. As
+    ``track_running_stats`` comes before ``dtype`` in torch, ``dtype`` is keyword-only.
+
     Shape:
         Input: (N, C) or (N, C, L). Output: the same shape.
 
@@ -119,11 +126,15 @@ class BatchNorm1d(_BatchNorm):
 
     _ndims = (2, 3)
     _layout = "(N, C) or (N, C, L)"
+    _rank_hints = {4: "BatchNorm2d takes (N, C, H, W)"}
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalization over a (N, C, H, W) input, like ``torch.nn.BatchNorm2d``:
     statistics per channel over the batch and both spatial dimensions.
+
+    Arguments as for ``BatchNorm1d``: float64 unless ``dtype`` says otherwise, and the
+    same arguments of torch's left out.
 
     Shape:
         Input: (N, C, H, W). Output: the same shape.
@@ -134,3 +145,4 @@ class BatchNorm2d(_BatchNorm):
 
     _ndims = (4,)
     _layout = "(N, C, H, W)"
+    _rank_hints = {2: "BatchNorm1d takes (N, C) or (N, C, L)", 3: "BatchNorm1d takes (N, C) or (N, C, L)"}

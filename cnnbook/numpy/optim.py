@@ -15,10 +15,12 @@ Math symbols in the docstrings: θ parameter, γ learning rate ``lr``, λ ``weig
 divisions of arrays are elementwise.
 """
 
+import inspect
 import math
 
 import numpy as np
 
+from cnnbook.numpy._utils import type_name
 from cnnbook.numpy.parameter import Parameter
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam"]
@@ -28,6 +30,30 @@ def _check(optimizer, name, value, ok, expected):
     """Raise ``ValueError`` naming the expected range and the value that came."""
     if not ok:
         raise ValueError(f"{optimizer} expected {name} {expected}, got {value!r}")
+
+
+def _check_params_argument(params, optimizer):
+    """Reject the usual slip: ``model.parameters`` (or the model) instead of ``model.parameters()``."""
+    if callable(params):
+        if inspect.ismethod(params) or inspect.isfunction(params):
+            fix = f"got a {type(params).__name__}: call it, as in model.parameters()"
+        else:
+            fix = f"got {type_name(params)}: pass model.parameters()"
+        raise TypeError(f"{optimizer} expected an iterable of parameters, {fix}")
+
+
+def _plain(value):
+    """A NumPy scalar as the Python number it holds (a tuple such as betas item by item).
+
+    Under NumPy 2's promotion rules ``np.float64(0.9) * state`` turns float32 state into
+    float64, while a Python float keeps the array's dtype; hyperparameters swept with
+    ``np.linspace`` or ``np.logspace`` are NumPy scalars.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 def _grad_with_weight_decay(p, weight_decay):
@@ -49,6 +75,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         name = type(self).__name__
+        _check_params_argument(params, name)
         if isinstance(params, Parameter) or isinstance(params, (set, dict)):
             raise TypeError(
                 f"{name} expected an ordered iterable of Parameters or of parameter-group "
@@ -83,13 +110,14 @@ class Optimizer:
             params = list(params)
         for p in params:
             if not isinstance(p, Parameter):
-                raise TypeError(f"{name} can only optimize Parameters, got {type(p).__name__}")
+                raise TypeError(f"{name} can only optimize cnnbook.numpy Parameters, got {type_name(p)}")
         seen = {id(p) for group in self.param_groups for p in group["params"]}
         ids = [id(p) for p in params]
         if len(set(ids)) != len(ids) or seen.intersection(ids):
             raise ValueError(f"{name} expected each Parameter once, got a Parameter twice")
         # A new dict: the caller's dict is left as it was.
-        group = {**self.defaults, **param_group, "params": params}
+        group = {key: _plain(value) for key, value in {**self.defaults, **param_group}.items() if key != "params"}
+        group["params"] = params
         self.param_groups.append(group)
 
     def zero_grad(self):
@@ -391,7 +419,8 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False):
         _check("Adam", "lr", lr, 0.0 <= lr, ">= 0")
-        _check("Adam", "len(betas)", len(betas), len(betas) == 2, "== 2")
+        if not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"Adam expected betas to be a pair (beta1, beta2), got {betas!r}")
         _check("Adam", "betas[0]", betas[0], 0.0 <= betas[0] < 1.0, "in [0, 1)")
         _check("Adam", "betas[1]", betas[1], 0.0 <= betas[1] < 1.0, "in [0, 1)")
         _check("Adam", "eps", eps, 0.0 <= eps, ">= 0")

@@ -8,10 +8,13 @@ class Parameter:
 
     ``grad`` has the shape and dtype of ``data``. Backward passes *add* into it, as
     torch's ``.grad`` accumulates, and ``zero_grad()`` sets it back to zeros.
+
+    ``data`` is copied, in ``dtype`` when given (keyword-only: torch's second argument
+    is ``requires_grad``), else in its own floating dtype; other data becomes float64.
     """
 
-    def __init__(self, data, dtype=None):
-        self.data = np.array(data, dtype=dtype if dtype is not None else None, copy=True)
+    def __init__(self, data, *, dtype=None):
+        self.data = np.array(data, dtype=dtype, copy=True)
         if not np.issubdtype(self.data.dtype, np.floating):
             self.data = self.data.astype(np.float64)
         self.grad = np.zeros_like(self.data)

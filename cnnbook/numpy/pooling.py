@@ -8,7 +8,7 @@ import numpy as np
 
 from cnnbook.numpy import functional as F
 from cnnbook.numpy._random import resolve_generator
-from cnnbook.numpy._utils import as_float_array, check_ndim, check_same_shape, pair
+from cnnbook.numpy._utils import ADD_BATCH_AXIS, as_float_array, check_ndim, check_same_shape, pair
 from cnnbook.numpy.module import Module
 
 
@@ -29,7 +29,7 @@ class _Pool2d(Module):
 
     def _geometry(self, x):
         name = type(self).__name__
-        check_ndim(x, 4, name, "(N, C, H, W)")
+        check_ndim(x, 4, name, "(N, C, H, W)", hints={3: ADD_BATCH_AXIS})
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         try:
             oh = F.conv_output_size(x.shape[2], kh, sh, ph)
@@ -67,7 +67,12 @@ class MaxPool2d(_Pool2d):
 
     Padding is with -inf, so a padded position never wins. The gradient goes to the
     position of the maximum; on ties, to the first maximum in row-major window order
-    (torch's rule), and a NaN counts as a maximum, as in torch.
+    (torch's rule), and a NaN counts as a maximum, as in torch. Computes in the input's
+    floating dtype (float64 for integer input).
+
+    Of torch's arguments, ``dilation``, ``return_indices`` and ``ceil_mode`` are left
+    out (``cnnbook.torch.MaxPool2d`` has them), and an unbatched (C, H, W) input is not
+    taken.
 
     Shape:
         Input: (N, C, H, W). Output: (N, C, OH, OW) with
@@ -109,6 +114,11 @@ class AvgPool2d(_Pool2d):
     """Mean over each window, like ``torch.nn.AvgPool2d`` (zero padding counts towards
     the mean, torch's default ``count_include_pad=True``).
 
+    Computes in the input's floating dtype (float64 for integer input). Of torch's
+    arguments, ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` are left
+    out (``cnnbook.torch.AvgPool2d`` has them), and an unbatched (C, H, W) input is not
+    taken.
+
     Shape:
         Input: (N, C, H, W). Output: (N, C, OH, OW) with
         OH = floor((H + 2 * padding[0] - kernel_size[0]) / stride[0]) + 1 (likewise OW).
@@ -147,8 +157,10 @@ class StochasticPool2d(_Pool2d):
     both modes and passes no gradient (its output is a constant), as in
     ``cnnbook.torch.StochasticPool2d``.
 
-    ``generator`` (a ``numpy.random.Generator``) drives the sampling; by default the
-    ``cnnbook.numpy`` default generator, reseeded by ``cnnbook.numpy.manual_seed``.
+    ``generator`` (keyword-only, a ``numpy.random.Generator``) drives the sampling; by
+    default the ``cnnbook.numpy`` default generator, reseeded by
+    ``cnnbook.numpy.manual_seed``. Computes in the input's floating dtype (float64 for
+    integer input).
 
     Shape:
         Input: (N, C, H, W). Output: (N, C, OH, OW) with
@@ -158,7 +170,7 @@ class StochasticPool2d(_Pool2d):
     Convolutional Neural Networks. ICLR 2013, arXiv:1301.3557.
     """
 
-    def __init__(self, kernel_size, stride=None, generator=None):
+    def __init__(self, kernel_size, stride=None, *, generator=None):
         super().__init__(kernel_size, stride)
         resolve_generator(generator, "StochasticPool2d")  # reject a bad generator now
         self.generator = generator

@@ -34,25 +34,36 @@ def check_non_negative(values, name, layer):
         raise ValueError(f"{layer} expected a non-negative {name}, got {values!r}")
 
 
-def check_rank(x, ranks, layer, layout):
-    """Raise unless ``x.dim()`` is one of ``ranks``; ``layout`` reads like "(N, C, H, W)"."""
+def check_tensor(x, what, layer):
+    """Raise unless ``x`` is a tensor; ``what`` is e.g. "the target"."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{layer} expected {what} to be a torch.Tensor, got {type(x).__name__}")
+
+
+def check_rank(x, ranks, layer, layout, hints=None):
+    """Raise unless ``x.dim()`` is one of ``ranks``; ``layout`` reads like "(N, C, H, W)".
+
+    ``hints`` maps a wrong rank to the likely fix, which the message then ends with.
+    """
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{layer} expected a torch.Tensor, got {type(x).__name__}")
     if x.dim() not in ranks:
         wanted = " or ".join(f"{r}D" for r in ranks)
+        hint = (hints or {}).get(x.dim())
         raise ValueError(
             f"{layer} expected a {wanted} input {layout}, got a {x.dim()}D input "
-            f"(input shape {tuple(x.shape)})"
+            f"(input shape {tuple(x.shape)})" + (f"; {hint}" if hint else "")
         )
 
 
-def check_size(x, dim, expected, what, layer):
-    """Raise unless ``x.shape[dim] == expected``; ``what`` is e.g. "channels"."""
+def check_size(x, dim, expected, what, layer, hint=""):
+    """Raise unless ``x.shape[dim] == expected``; ``what`` is e.g. "channels"; a ``hint``
+    at the likely fix ends the message."""
     got = x.shape[dim]
     if got != expected:
         raise ValueError(
             f"{layer} expected input with {expected} {what}, got {got} "
-            f"(input shape {tuple(x.shape)})"
+            f"(input shape {tuple(x.shape)})" + (f"; {hint}" if hint else "")
         )
 
 

@@ -143,7 +143,10 @@ class Conv2d(nn.Module):
 
     def forward(self, x):
         check_rank(x, (3, 4), "Conv2d", "(N, C, H, W) or (C, H, W)")
-        check_size(x, -3, self.in_channels, "channels", "Conv2d")
+        hint = ""
+        if x.dim() == 4 and x.shape[-1] == self.in_channels:  # (N, H, W, C), as from most image libraries
+            hint = "channels last? permute to (N, C, H, W), as in x.permute(0, 3, 1, 2)"
+        check_size(x, -3, self.in_channels, "channels", "Conv2d", hint)
         unbatched = x.dim() == 3
         if unbatched:
             x = x.unsqueeze(0)

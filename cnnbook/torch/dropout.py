@@ -11,7 +11,9 @@ class Dropout(nn.Module):
     per call) and the kept ones are scaled by ``1 / (1 - p)``, so the expected output
     equals the input and eval needs no rescaling. Eval: the identity. The gradient is
     the same mask times the same scale. ``inplace=True`` writes the result into the
-    input tensor, as torch does.
+    input tensor, as torch does. The masks come from torch's global generator
+    (``torch.manual_seed``); ``cnnbook.numpy.Dropout`` takes a keyword-only
+    ``generator`` instead of ``inplace``.
 
     Shape:
         - Input: any shape.

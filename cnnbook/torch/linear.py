@@ -50,7 +50,10 @@ class Linear(nn.Module):
             raise ValueError(
                 f"Linear expected an input of shape (*, {self.in_features}), got {shape}"
             )
-        check_size(x, -1, self.in_features, "features in its last dimension", "Linear")
+        hint = ""
+        if x.dim() > 2 and math.prod(x.shape[1:]) == self.in_features:
+            hint = "flatten it first (Flatten() before this layer): each sample holds that many values"
+        check_size(x, -1, self.in_features, "features in its last dimension", "Linear", hint)
         out = x @ self.weight.T
         if self.bias is not None:
             out = out + self.bias

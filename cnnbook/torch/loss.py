@@ -1,11 +1,13 @@
-"""Cross-entropy (from a stable log-softmax) and mean squared error."""
+"""Cross-entropy (from a stable log-softmax) and mean squared error.
 
-import warnings
+Torch's deprecated ``size_average`` and ``reduce`` flags, which ``reduction`` replaced,
+are left out; the arguments that came after them in torch are keyword-only here.
+"""
 
 import torch
 from torch import nn
 
-from cnnbook.torch._validation import check_reduction
+from cnnbook.torch._validation import check_reduction, check_tensor
 
 
 def log_softmax(x, dim):
@@ -20,25 +22,6 @@ def log_softmax(x, dim):
     shift = torch.where(torch.isfinite(shift), shift, 0.0)
     shifted = x - shift
     return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    """Torch's translation of the deprecated ``size_average``/``reduce`` flags."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if size_average and reduce:
-        result = "mean"
-    elif reduce:
-        result = "sum"
-    else:
-        result = "none"
-    warnings.warn(
-        f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.",
-        stacklevel=3,
-    )
-    return result
 
 
 def _reduce(loss, reduction):
@@ -64,6 +47,11 @@ class CrossEntropyLoss(nn.Module):
     the loss is ``-sum_c weight[c] * t[n, c] * log p[n, c]`` (with ``t`` smoothed the same
     way) and ``'mean'`` divides by the number of samples.
 
+    Of torch's arguments the deprecated ``size_average`` and ``reduce`` are left out, so
+    ``ignore_index``, ``reduction`` and ``label_smoothing`` are keyword-only.
+    ``cnnbook.numpy.CrossEntropyLoss`` has only ``reduction`` ('mean' or 'sum') and
+    takes ``(N, C)`` logits with class-index targets.
+
     Shape:
         - Input: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``, unnormalized logits.
         - Target: class indices of shape ``()``, ``(N,)`` or ``(N, d1, ...)``, values in
@@ -72,18 +60,10 @@ class CrossEntropyLoss(nn.Module):
           without ``C`` (probabilities) for ``reduction='none'``.
     """
 
-    def __init__(
-        self,
-        weight=None,
-        size_average=None,
-        ignore_index=-100,
-        reduce=None,
-        reduction="mean",
-        label_smoothing=0.0,
-    ):
+    def __init__(self, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__()
-        self.reduction = _legacy_reduction(size_average, reduce, reduction)
-        check_reduction(self.reduction, "CrossEntropyLoss")
+        check_reduction(reduction, "CrossEntropyLoss")
+        self.reduction = reduction
         if weight is not None and (not isinstance(weight, torch.Tensor) or weight.dim() != 1):
             raise ValueError(
                 "CrossEntropyLoss expected weight to be a 1D tensor with one entry per class, "
@@ -104,6 +84,7 @@ class CrossEntropyLoss(nn.Module):
                 "CrossEntropyLoss expected logits of shape (C,), (N, C) or (N, C, d1, ...), got "
                 f"{tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__}"
             )
+        check_tensor(target, "the target", "CrossEntropyLoss")
         class_dim = 0 if input.dim() == 1 else 1
         num_classes = input.shape[class_dim]
         if self.weight is not None and self.weight.shape[0] != num_classes:
@@ -117,8 +98,15 @@ class CrossEntropyLoss(nn.Module):
             class_weight = self.weight.view((-1,) + (1,) * (input.dim() - 1 - class_dim))
         log_p = log_softmax(input, class_dim)
         eps = self.label_smoothing
+        expected = input.shape[:class_dim] + input.shape[class_dim + 1:]  # of class indices
 
         if target.is_floating_point():
+            if target.shape == expected:
+                raise ValueError(
+                    "CrossEntropyLoss expected class indices as an integer tensor (or probabilities "
+                    f"of the input's shape {tuple(input.shape)}), got a {target.dtype} tensor of shape "
+                    f"{tuple(target.shape)}; convert it with target.long()"
+                )
             if target.shape != input.shape:
                 raise ValueError(
                     "CrossEntropyLoss expected probability targets of the input's shape "
@@ -130,11 +118,13 @@ class CrossEntropyLoss(nn.Module):
             loss = -weighted.sum(dim=class_dim)
             return _reduce(loss, self.reduction)
 
-        expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         if target.shape != expected:
+            hint = ""
+            if target.shape == input.shape:
+                hint = f": one-hot targets? pass target.argmax(dim={class_dim}), or probabilities as floats"
             raise ValueError(
                 f"CrossEntropyLoss expected class-index targets of shape {tuple(expected)} "
-                f"for input shape {tuple(input.shape)}, got {tuple(target.shape)}"
+                f"for input shape {tuple(input.shape)}, got {tuple(target.shape)}{hint}"
             )
         counted = target != self.ignore_index
         if target.numel() and ((target[counted] < 0) | (target[counted] >= num_classes)).any():
@@ -176,7 +166,9 @@ class MSELoss(nn.Module):
     """Mean squared error ``mean((input - target)^2)``, twin of ``torch.nn.MSELoss``.
 
     Unlike torch, which broadcasts mismatched shapes with a warning, a shape mismatch
-    (the classic ``(N, 1)`` against ``(N,)``) raises ``ValueError``.
+    (the classic ``(N, 1)`` against ``(N,)``) raises ``ValueError``. Torch's deprecated
+    ``size_average`` and ``reduce`` are left out, so ``reduction`` is keyword-only.
+    ``cnnbook.numpy.MSELoss`` has ``reduction`` 'mean' and 'sum' only.
 
     Shape:
         - Input: any shape.
@@ -184,12 +176,14 @@ class MSELoss(nn.Module):
         - Output: a scalar, or the input's shape for ``reduction='none'``.
     """
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, *, reduction="mean"):
         super().__init__()
-        self.reduction = _legacy_reduction(size_average, reduce, reduction)
-        check_reduction(self.reduction, "MSELoss")
+        check_reduction(reduction, "MSELoss")
+        self.reduction = reduction
 
     def forward(self, input, target):
+        check_tensor(input, "the input", "MSELoss")
+        check_tensor(target, "the target", "MSELoss")
         if input.shape != target.shape:
             raise ValueError(
                 f"MSELoss expected a target of the input's shape {tuple(input.shape)}, "

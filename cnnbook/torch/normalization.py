@@ -12,6 +12,7 @@ class _BatchNorm(nn.Module):
 
     _ranks = ()
     _layout = ""
+    _rank_hints = {}  # a wrong rank -> the likely fix, for the error message
 
     def __init__(
         self,
@@ -76,7 +77,7 @@ class _BatchNorm(nn.Module):
 
     def forward(self, x):
         name = type(self).__name__
-        check_rank(x, self._ranks, name, self._layout)
+        check_rank(x, self._ranks, name, self._layout, self._rank_hints)
         check_size(x, 1, self.num_features, "features (dimension 1)", name)
         # statistics over every axis except the feature axis 1
         dims = (0,) + tuple(range(2, x.dim()))
@@ -146,6 +147,7 @@ class BatchNorm1d(_BatchNorm):
 
     _ranks = (2, 3)
     _layout = "(N, C) or (N, C, L)"
+    _rank_hints = {4: "BatchNorm2d takes (N, C, H, W)"}
 
 
 class BatchNorm2d(_BatchNorm):
@@ -164,3 +166,4 @@ class BatchNorm2d(_BatchNorm):
 
     _ranks = (4,)
     _layout = "(N, C, H, W)"
+    _rank_hints = {2: "BatchNorm1d takes (N, C) or (N, C, L)", 3: "BatchNorm1d takes (N, C) or (N, C, L)"}

@@ -15,6 +15,7 @@ The update rules are written out in the docstrings below; the NumPy twins in
 Symbols: θ parameter, γ ``lr``, λ ``weight_decay``, ε ``eps``, t the step count.
 """
 
+import inspect
 import math
 
 import torch
@@ -35,6 +36,18 @@ def _grad_with_weight_decay(p, weight_decay):
 
 class _Optimizer(torch.optim.Optimizer):
     """``step()`` for all the optimizers below: closure, then ``_update`` per parameter."""
+
+    def __init__(self, params, defaults):
+        # The usual slip, model.parameters (or the model) for model.parameters(), would
+        # otherwise fail inside torch with "'method' object is not iterable".
+        if callable(params):
+            name = type(self).__name__
+            if inspect.ismethod(params) or inspect.isfunction(params):
+                fix = f"got a {type(params).__name__}: call it, as in model.parameters()"
+            else:
+                fix = f"got a {type(params).__name__}: pass model.parameters()"
+            raise TypeError(f"{name} expected an iterable of parameters, {fix}")
+        super().__init__(params, defaults)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -289,7 +302,8 @@ class Adam(_Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False):
         _check("Adam", "lr", lr, 0.0 <= lr, ">= 0")
-        _check("Adam", "len(betas)", len(betas), len(betas) == 2, "== 2")
+        if not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"Adam expected betas to be a pair (beta1, beta2), got {betas!r}")
         _check("Adam", "betas[0]", betas[0], 0.0 <= betas[0] < 1.0, "in [0, 1)")
         _check("Adam", "betas[1]", betas[1], 0.0 <= betas[1] < 1.0, "in [0, 1)")
         _check("Adam", "eps", eps, 0.0 <= eps, ">= 0")

@@ -253,6 +253,8 @@ class StochasticPool2d(nn.Module):
     A window of zeros outputs 0 in both modes and passes no gradient (every ``p_i`` is
     undefined there and the output is a constant). The layer is defined for
     non-negative inputs, such as ReLU outputs; a negative input raises ``ValueError``.
+    Samples come from torch's global generator (``torch.manual_seed``);
+    ``cnnbook.numpy.StochasticPool2d`` takes a keyword-only ``generator``.
 
     Shape:
         - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
