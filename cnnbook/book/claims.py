@@ -99,7 +99,8 @@ class Claims:
     meet (a bool); each keyword is a number the claim rests on, printed as ``name value``
     (an underscore in a name prints as a space; pass ``numbers={"held-out": 0.97}`` for
     names that are not identifiers). ``ko`` gives the sentence in Korean, printed on a second
-    line. Returns the :class:`Claim`.
+    line. Returns nothing (so a claim that ends a cell prints only its line); the claims
+    made so far are in ``made``, newest last.
     """
 
     def __init__(self, *, strict: bool):
@@ -108,7 +109,7 @@ class Claims:
         self.strict = strict
         self.made: list[Claim] = []
 
-    def __call__(self, text, held, numbers=None, *, ko=None, **named) -> Claim:
+    def __call__(self, text, held, numbers=None, *, ko=None, **named) -> None:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"a claim needs a sentence, got {text!r}")
         if not isinstance(held, (bool, np.bool_)):
@@ -124,7 +125,6 @@ class Claims:
         _show(made)
         if self.strict and not made.held:
             raise ClaimFailed(made.line())
-        return made
 
 
 def _show(claim: Claim) -> None:
