@@ -5,6 +5,7 @@
     cnnbook book run [--fast] [--jobs N] [NOTEBOOK ...]
     cnnbook book prepare [--fast]  parameterized copies for the test suite (nbval)
     cnnbook book claims [NOTEBOOK ...]   the checked claims of the committed notebooks
+    cnnbook train MODEL --dataset NAME --epochs N ...   train a model of the zoo (see --help)
     cnnbook env                    versions, device, data root
 """
 
@@ -86,6 +87,13 @@ def _book_claims(args):
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def _train(args):
+    from cnnbook import trainer
+
+    trainer.train(trainer.config_from_args(args))
+    return EXIT_OK
+
+
 def _env(args):
     import platform
 
@@ -156,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = book_sub.add_parser("claims", help="list the checked claims of the committed notebooks")
     p.add_argument("notebooks", nargs="*", help="notebooks to read (names or prefixes); default all")
     p.set_defaults(func=_book_claims)
+
+    p = sub.add_parser(
+        "train", help="train a model of the zoo on a dataset (resumable; torchrun for many processes)",
+        description="Train MODEL on a dataset, writing config.json, metrics.csv, last.pt and best.pt "
+                    "to the run folder. Under torchrun (torchrun --standalone --nproc_per_node=N -m "
+                    "cnnbook train ...) every process runs this command and rank 0 writes the files.")
+    from cnnbook.trainer import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=_train)
 
     p = sub.add_parser("env", help="versions, device, data root")
     p.set_defaults(func=_env)

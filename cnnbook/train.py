@@ -22,7 +22,9 @@ class History:
     training accuracy can therefore sit *below* the held-out one. ``train_eval_loss`` and
     ``train_eval_acc`` are the training set measured again at the end of each epoch, in
     evaluation mode like the held-out metrics; they are filled when ``fit`` is called with
-    ``eval_train=True``, and are the numbers to compare with the held-out ones.
+    ``eval_train=True``, and are the numbers to compare with the held-out ones. ``lr`` is
+    the learning rate each epoch trained with, ``images_per_second`` its training speed
+    (``fit`` fills both; ``fit_numpy`` neither).
     """
 
     train_loss: list = field(default_factory=list)
@@ -33,6 +35,8 @@ class History:
     seconds: list = field(default_factory=list)
     train_eval_loss: list = field(default_factory=list)
     train_eval_acc: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    images_per_second: list = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -83,12 +87,16 @@ def _model_device(model):
     return torch.device("cpu")
 
 
-def evaluate(model, loader, *, loss_fn=None, device=None):
+def evaluate(model, loader, *, loss_fn=None, device=None, amp=False):
     """Mean loss and accuracy of ``model`` (in eval mode) over ``loader``.
 
-    Batches go to ``device``, by default the device the model is on.
+    Batches go to ``device``, by default the device the model is on. In a distributed run
+    each process passes its own shard of the examples and the sums are combined, so every
+    example counts once.
     """
     import torch
+
+    from cnnbook import distributed
 
     device = device or _model_device(model)
     loss_fn = loss_fn or torch.nn.CrossEntropyLoss()
@@ -98,19 +106,52 @@ def evaluate(model, loader, *, loss_fn=None, device=None):
     with torch.no_grad():
         for x, y in loader:
             x, y = x.to(device), y.to(device)
-            logits, _ = _main_and_aux(model(x))
-            total_loss += float(loss_fn(logits, y)) * len(y)
+            with _autocast(device, amp):
+                logits, _ = _main_and_aux(model(x))
+                loss = loss_fn(logits, y)
+            total_loss += float(loss) * len(y)
             correct += int((logits.argmax(1) == y).sum())
             count += len(y)
     model.train(was_training)
+    total_loss, correct, count = distributed.all_reduce_sum((total_loss, correct, count), device)
     if count == 0:
         raise ValueError("evaluate() got an empty loader")
     return total_loss / count, correct / count
 
 
+def _autocast(device, amp):
+    """Mixed precision where it helps: float16 on CUDA (with a gradient scaler), bfloat16 on
+    the CPU; nothing when ``amp`` is off."""
+    import contextlib
+
+    import torch
+
+    if not amp:
+        return contextlib.nullcontext()
+    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def amp_supported(device) -> bool:
+    """Whether ``fit(..., amp=True)`` uses mixed precision on ``device`` (CUDA or the CPU)."""
+    import torch
+
+    return torch.device(device).type in ("cuda", "cpu")
+
+
+def _set_epoch(loader, epoch):
+    """Tell a distributed sampler which epoch it is, so each epoch has its own order."""
+    for sampler in (getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)):
+        for candidate in (sampler, getattr(sampler, "sampler", None)):
+            if hasattr(candidate, "set_epoch"):
+                candidate.set_epoch(epoch)
+                return
+
+
 def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e-3,
         loss_fn=None, aux_weight=0.3, device=None, log=True, after_backward=None,
-        scheduler=None, eval_train=False) -> History:
+        scheduler=None, eval_train=False, amp=False, scaler=None, history=None,
+        on_epoch_end=None, progress=False) -> History:
     """Train a torch ``model`` and return its :class:`History`.
 
     - ``optimizer``: an optimizer over ``model.parameters()``; default Adam with ``lr``.
@@ -121,59 +162,94 @@ def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e
     - ``scheduler``: stepped once per epoch.
     - ``eval_train``: also measure the whole training set at the end of every epoch, in
       eval mode (``History.train_eval_loss`` / ``train_eval_acc``); costs one more pass.
-    - ``log``: print one line per epoch.
+    - ``log``: print one line per epoch; ``progress``: a progress bar per epoch.
+    - ``amp``: mixed precision (``torch.autocast``): float16 with a gradient ``scaler`` on
+      CUDA (made here unless given), bfloat16 on the CPU.
+    - ``history``: the :class:`History` of the epochs already done, to continue a run:
+      training then goes from epoch ``history.epochs + 1`` to ``epochs``.
+    - ``on_epoch_end(epoch, history)``: called after each epoch (to write checkpoints).
 
     The model is moved to ``device`` (default: CUDA, then MPS, then the CPU). A loss that
     is not finite stops training with ``FloatingPointError`` before the update, so the
-    model keeps the weights of the last good step.
+    model keeps the weights of the last good step. The same loop runs in every process of
+    a distributed run (``cnnbook train`` under ``torchrun``): the model is then wrapped in
+    ``DistributedDataParallel``, each loader gives this process's share of the data, and
+    the epoch's metrics are summed over the processes.
     """
     import torch
+    from tqdm.auto import tqdm
 
+    from cnnbook import distributed
     from cnnbook.device import default_device
 
     _check_positive("epochs", epochs)
-    device = device or default_device()
+    device = torch.device(device) if device is not None else default_device()
     model.to(device)
     loss_fn = loss_fn or torch.nn.CrossEntropyLoss()
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    history, step = History(), 0
-    for epoch in range(1, epochs + 1):
+    if amp and scaler is None and device.type == "cuda":
+        scaler = torch.amp.GradScaler("cuda")
+    history = history if history is not None else History()
+    step = len(history.step_loss)
+    for epoch in range(history.epochs + 1, epochs + 1):
         start = time.perf_counter()
+        _set_epoch(train_loader, epoch)
         model.train()
+        history.lr.append(float(optimizer.param_groups[0]["lr"]))
         total_loss, correct, count = 0.0, 0, 0
-        for x, y in train_loader:
-            x, y = x.to(device), y.to(device)
-            logits, aux = _main_and_aux(model(x))
-            loss = loss_fn(logits, y)
-            full = loss + aux_weight * sum(loss_fn(a, y) for a in aux) if aux else loss
-            value = float(loss.detach())
-            if not np.isfinite(float(full.detach())):
-                raise FloatingPointError(f"training loss became {float(full.detach())} at step {step + 1}")
+        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=None if progress else True,
+                   unit="batch", dynamic_ncols=True)
+        for x, y in bar:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with _autocast(device, amp):
+                logits, aux = _main_and_aux(model(x))
+                loss = loss_fn(logits, y)
+                full = loss + aux_weight * sum(loss_fn(a, y) for a in aux) if aux else loss
+            value, full_value = float(loss.detach()), float(full.detach())
+            if not np.isfinite(full_value):
+                raise FloatingPointError(f"training loss became {full_value} at step {step + 1}")
             optimizer.zero_grad()
-            full.backward()
+            if scaler is not None:
+                scaler.scale(full).backward()
+            else:
+                full.backward()
             if after_backward is not None:
                 after_backward(model, step)
-            optimizer.step()
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             step += 1
             history.step_loss.append(value)
             total_loss += value * len(y)
             correct += int((logits.argmax(1) == y).sum())
             count += len(y)
+            if progress:
+                seconds = time.perf_counter() - start
+                bar.set_postfix(loss=f"{total_loss / count:.4f}", acc=f"{correct / count:.4f}",
+                                img_s=f"{count / seconds:.0f}", refresh=False)
+        bar.close()
+        train_seconds = time.perf_counter() - start
+        total_loss, correct, count = distributed.all_reduce_sum((total_loss, correct, count), device)
         if scheduler is not None:
             scheduler.step()
         history.train_loss.append(total_loss / count)
         history.train_acc.append(correct / count)
+        history.images_per_second.append(count / train_seconds)
         if eval_train:
-            train_loss, train_acc = evaluate(model, train_loader, loss_fn=loss_fn, device=device)
+            train_loss, train_acc = evaluate(model, train_loader, loss_fn=loss_fn, device=device, amp=amp)
             history.train_eval_loss.append(train_loss)
             history.train_eval_acc.append(train_acc)
         if val_loader is not None:
-            val_loss, val_acc = evaluate(model, val_loader, loss_fn=loss_fn, device=device)
+            val_loss, val_acc = evaluate(model, val_loader, loss_fn=loss_fn, device=device, amp=amp)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
         history.seconds.append(time.perf_counter() - start)
         if log:
             history._log(epoch, epochs)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, history)
     return history
 
 
