@@ -94,6 +94,41 @@ def _train(args):
     return EXIT_OK
 
 
+def _book_edition(args):
+    import json
+
+    from cnnbook.book import edition
+
+    if args.action_edition == "sync":
+        written = edition.sync(args.lang, args.notebooks)
+        print(f"{len(written)} notebook(s) of the {args.lang} edition rewritten")
+        pending = edition.status(args.lang, args.notebooks)
+        if pending:
+            print(f"{len(pending)} cell(s) need translating: `cnnbook book edition status --lang {args.lang}`")
+        return EXIT_OK
+    if args.action_edition == "status":
+        pending = edition.status(args.lang, args.notebooks)
+        for item in pending:
+            print(item.line())
+        print(f"{len(pending)} cell(s) of the {args.lang} edition need translating")
+        return EXIT_FAIL if pending else EXIT_OK
+    if args.action_edition == "export":
+        data = edition.export(args.lang, args.notebooks, every=args.all)
+        if args.output:
+            edition.write_json(data, args.output)
+            print(f"{sum(len(c) for c in data.values())} cell(s) written to {args.output}")
+        else:
+            print(json.dumps(data, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    try:
+        data = json.loads(open(args.file, encoding="utf-8").read())
+    except ValueError as exc:
+        raise ValueError(f"{args.file}: expected JSON as `cnnbook book edition export` writes it ({exc})") from None
+    count = edition.apply(data, args.lang)
+    print(f"{count} translated cell(s) written into the {args.lang} edition")
+    return EXIT_OK
+
+
 def _env(args):
     import platform
 
@@ -164,6 +199,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = book_sub.add_parser("claims", help="list the checked claims of the committed notebooks")
     p.add_argument("notebooks", nargs="*", help="notebooks to read (names or prefixes); default all")
     p.set_defaults(func=_book_claims)
+
+    p_edition = book_sub.add_parser("edition", help="translated editions: sync, status, export, apply")
+    edition_sub = p_edition.add_subparsers(dest="action_edition", required=True)
+    for name, text in (("sync", "rebuild each twin: code and outputs from English, prose kept"),
+                       ("status", "list the cells that need (re-)translating (exit 1 if any)"),
+                       ("export", "write the prose to translate as JSON"),
+                       ("apply", "write translations from a JSON file, stamped with the English version")):
+        p = edition_sub.add_parser(name, help=text)
+        p.add_argument("--lang", default="ko", help="the edition (default ko)")
+        if name == "apply":
+            p.add_argument("file", help="JSON as export writes it, with the translations filled in")
+        else:
+            p.add_argument("notebooks", nargs="*", help="notebooks (names or prefixes); default all")
+        if name == "export":
+            p.add_argument("--output", default=None, help="file to write (default: standard output)")
+            p.add_argument("--all", action="store_true", help="every prose cell, not only those that need it")
+        p.set_defaults(func=_book_edition)
 
     p = sub.add_parser(
         "train", help="train a model of the zoo on a dataset (resumable; torchrun for many processes)",
