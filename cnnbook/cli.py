@@ -5,6 +5,7 @@
     cnnbook book run [--fast] [--jobs N] [NOTEBOOK ...]
     cnnbook book prepare [--fast]  parameterized copies for the test suite (nbval)
     cnnbook book claims [NOTEBOOK ...]   the checked claims of the committed notebooks
+    cnnbook book launch [--check] [NOTEBOOK ...]   Colab badges and install lines
     cnnbook env                    versions, device, data root
 """
 
@@ -86,6 +87,17 @@ def _book_claims(args):
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def _book_launch(args):
+    from cnnbook.book import launch, list_notebooks
+
+    changed = launch.launch_book(args.notebooks, check=args.check)
+    for nb in changed:
+        print(f"{nb.name}: {'needs its badge or install lines' if args.check else 'updated'}")
+    total = len(list_notebooks(args.notebooks))
+    print(f"{len(changed)} of {total} notebook(s) {'to update' if args.check else 'updated'}")
+    return EXIT_FAIL if args.check and changed else EXIT_OK
+
+
 def _env(args):
     import platform
 
@@ -156,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = book_sub.add_parser("claims", help="list the checked claims of the committed notebooks")
     p.add_argument("notebooks", nargs="*", help="notebooks to read (names or prefixes); default all")
     p.set_defaults(func=_book_claims)
+
+    p = book_sub.add_parser("launch", help="give notebooks their Colab badge and install lines")
+    p.add_argument("notebooks", nargs="*", help="notebooks (names or prefixes); default all")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if any would change")
+    p.set_defaults(func=_book_launch)
 
     p = sub.add_parser("env", help="versions, device, data root")
     p.set_defaults(func=_env)
