@@ -5,6 +5,7 @@
     cnnbook book run [--fast] [--jobs N] [NOTEBOOK ...]
     cnnbook book prepare [--fast]  parameterized copies for the test suite (nbval)
     cnnbook book claims [NOTEBOOK ...]   the checked claims of the committed notebooks
+    cnnbook book html [--output DIR]     the book as a website (default build/html)
     cnnbook book launch [--check] [NOTEBOOK ...]   Colab badges and install lines
     cnnbook env                    versions, device, data root
 """
@@ -85,6 +86,17 @@ def _book_claims(args):
             failed += not claim.held
     print(f"{total} claim(s) in {len(notebooks)} notebook(s): {total - failed} held, {failed} failed")
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _book_html(args):
+    import time
+
+    from cnnbook.book import site
+
+    start = time.perf_counter()
+    index = site.build_site(args.output, log=lambda line: print(line, file=sys.stderr))
+    print(f"website built in {time.perf_counter() - start:.0f} s: {index}")
+    return EXIT_OK
 
 
 def _book_launch(args):
@@ -168,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = book_sub.add_parser("claims", help="list the checked claims of the committed notebooks")
     p.add_argument("notebooks", nargs="*", help="notebooks to read (names or prefixes); default all")
     p.set_defaults(func=_book_claims)
+
+    p = book_sub.add_parser("html", help="build the book's website from the committed notebooks")
+    p.add_argument("--output", default="build/html", help="output folder (default build/html)")
+    p.set_defaults(func=_book_html)
 
     p = book_sub.add_parser("launch", help="give notebooks their Colab badge and install lines")
     p.add_argument("notebooks", nargs="*", help="notebooks (names or prefixes); default all")
