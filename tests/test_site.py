@@ -56,6 +56,8 @@ def _tiny_book(root, names=("01_alpha", "02_beta"), table=None):
     (root / "notebooks").mkdir(parents=True)
     for name in names:
         nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["language_info"] = {"name": "python"}
         nb.cells = [nbformat.v4.new_markdown_cell(f"# {name.split('_')[1].title()} (알파)\n\nText $x^2$."),
                     nbformat.v4.new_code_cell("print(1)")]
         nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
@@ -74,7 +76,7 @@ def test_readme_table_lists_every_notebook_in_order():
 
 def test_home_page_takes_intro_and_table_from_the_readme(tmp_path):
     root = _tiny_book(tmp_path)
-    page = site.home_page(site.Edition("en"), root, site.site_dir() / "index.md")
+    page = site.home_page(site.Edition("en"), root, site.site_dir())
     assert "The intro." in page and "More." not in page
     assert "| 2 | [02_beta](notebooks/02_beta.ipynb) | shows 02_beta |" in page
     assert "notebooks/01_alpha\nnotebooks/02_beta\n```" in page  # the chapters' toctree
@@ -93,8 +95,10 @@ def test_site_of_a_small_book_badge_and_glossary(tmp_path):
     root = _tiny_book(tmp_path / "repo")
     launch.add_launch(root / "notebooks" / "01_alpha.ipynb", "notebooks/01_alpha.ipynb")
     out, work = tmp_path / "html", tmp_path / "work"
-    build = functools.partial(site.build_site, out, root=root, workdir=work, jobs=1, log=print)
+    warnings = []
+    build = functools.partial(site.build_site, out, root=root, workdir=work, jobs=1, log=warnings.append)
     build()
+    assert warnings == []
     page = (out / "notebooks" / "01_alpha.html").read_text(encoding="utf-8")
     # The badge links to Colab, its image is the site's own copy.
     assert f'href="{launch.colab_url("notebooks/01_alpha.ipynb")}"' in page
@@ -106,6 +110,7 @@ def test_site_of_a_small_book_badge_and_glossary(tmp_path):
     (root / "notebooks" / "glossary.md").write_text(
         "# Glossary (용어집)\n\n| English | 한국어 |\n|---|---|\n| gradient | 기울기 |\n", encoding="utf-8")
     build()
+    assert warnings == []
     page = (out / "notebooks" / "glossary.html").read_text(encoding="utf-8")
     assert "<title>Glossary (용어집) &#8212; cnnbook</title>" in page and "기울기" in page
     assert 'href="notebooks/glossary.html"' in (out / "index.html").read_text(encoding="utf-8")
@@ -129,6 +134,24 @@ def test_staging_copies_notebooks_byte_for_byte_and_only_when_changed(tmp_path):
         "| 2 | [02_beta](notebooks/02_beta.ipynb) | shows 02_beta |\n", ""))
     site.stage(site.Edition("en"), src, root=root)
     assert not (src / "notebooks" / "02_beta.ipynb").exists()
+
+
+def test_a_second_edition_stages_beside_the_first(tmp_path):
+    # The Korean edition's shape: its own notebooks folder and README, built under ko/.
+    root = _tiny_book(tmp_path / "repo")
+    (root / "notebooks" / "ko").mkdir()
+    for name in ("01_alpha", "02_beta"):
+        shutil.copy(root / "notebooks" / f"{name}.ipynb", root / "notebooks" / "ko")
+    (root / "notebooks" / "ko" / "README.md").write_text(
+        "# 작은 책\n\n소개.\n\n## 장\n\n| # | 노트북 |\n|---|---|\n"
+        "| 1 | [01](01_alpha.ipynb) |\n| 2 | [02](02_beta.ipynb) |\n", encoding="utf-8")
+    ko = site.Edition("ko", "notebooks/ko", "notebooks/ko/README.md", prefix="ko", chapters="## 장")
+    pages = site.stage(ko, tmp_path / "src", root=root)
+    assert pages == ["index", "notebooks/ko/01_alpha", "notebooks/ko/02_beta"]
+    home = (tmp_path / "src" / "index.md").read_text(encoding="utf-8")
+    assert "소개." in home and "| 2 | [02](notebooks/ko/02_beta.ipynb) |" in home
+    assert site.stage(site.Edition("en"), tmp_path / "src_en", root=root)[1:] == ["notebooks/01_alpha",
+                                                                                  "notebooks/02_beta"]
 
 
 # --- the built site in a browser --------------------------------------------------------------------

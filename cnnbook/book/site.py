@@ -18,9 +18,10 @@ second build redoes only what changed.
   notebook, stops the build), and the table of contents generated from the notebooks.
 - The glossary page exists when ``<notebooks>/glossary.md`` does; nothing else to set.
 - Editions: the English one builds into the site's root. A second one (the Korean edition,
-  ``notebooks/ko``) is one more :class:`Edition` with its own folder, README and ``prefix``
-  (``ko``), built into ``build/html/ko`` with the same page names, so a language switch is a
-  change of prefix.
+  ``notebooks/ko``) is one more :class:`Edition` with its own folder, README, home-page
+  template and ``prefix`` (``ko``), built with ``language = "ko"`` into ``build/html/ko``:
+  ``notebooks/NN_topic.html`` there is ``ko/notebooks/ko/NN_topic.html``, which is what a
+  language switch links.
 
 This module is also a small Sphinx extension (``site/conf.py`` loads it): on the website
 the notebooks' "Open in Colab" badge shows a copy of the badge image kept in the site, not
@@ -29,6 +30,7 @@ the one on Colab's server, so the pages load nothing from elsewhere.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -43,7 +45,8 @@ __all__ = ["Edition", "EDITIONS", "repo_root", "site_dir", "chapter_table", "hom
            "stage", "build_site", "setup"]
 
 GLOSSARY = "glossary.md"
-CHAPTERS_HEADING = "## The chapters"
+# What site/conf.py loads (the 'site' extra of pyproject.toml).
+SITE_MODULES = ("sphinx", "myst_nb", "sphinx_book_theme", "sphinx_copybutton", "sphinx-mathjax-offline")
 _TABLE_LINK = re.compile(r"\]\(([^)\s]+\.ipynb)\)")
 
 
@@ -51,14 +54,17 @@ _TABLE_LINK = re.compile(r"\]\(([^)\s]+\.ipynb)\)")
 class Edition:
     """One language of the book: where its notebooks and README are, where it is built.
 
-    ``notebooks`` and ``readme`` are relative to the repository root; ``prefix`` is the
-    edition's folder inside the built site ("" for the root).
+    ``notebooks`` and ``readme`` are relative to the repository root, ``home`` to ``site/``
+    (the home page's template); ``prefix`` is the edition's folder inside the built site
+    ("" for the root); ``chapters`` is the README's heading above the chapter table.
     """
 
     lang: str
     notebooks: str = "notebooks"
     readme: str = "README.md"
     prefix: str = ""
+    home: str = "index.md"
+    chapters: str = "## The chapters"
 
 
 EDITIONS = (Edition("en"),)
@@ -95,12 +101,12 @@ def _section(text: str, heading: str) -> str:
     return "\n".join(body).strip()
 
 
-def chapter_table(readme_text: str) -> tuple[str, list[str]]:
+def chapter_table(readme_text: str, heading: str = "## The chapters") -> tuple[str, list[str]]:
     """The README's chapter table (Markdown) and the notebooks it links, in its order."""
-    table = [line for line in _section(readme_text, CHAPTERS_HEADING).splitlines()
+    table = [line for line in _section(readme_text, heading).splitlines()
              if line.lstrip().startswith("|")]
     if not table:
-        raise BookError(f"the README's {CHAPTERS_HEADING!r} section has no table")
+        raise BookError(f"the README's {heading!r} section has no table")
     links = [m.group(1) for line in table for m in _TABLE_LINK.finditer(line)]
     return "\n".join(table), links
 
@@ -117,11 +123,11 @@ def _toctree(caption: str, docs: list[str]) -> str:
     return "\n".join(["```{toctree}", ":hidden:", f":caption: {caption}", "", *docs, "```"])
 
 
-def home_page(edition: Edition, root: Path, template: Path) -> str:
-    """The edition's home page (MyST Markdown) from the template and the README."""
+def home_page(edition: Edition, root: Path, site: Path) -> str:
+    """The edition's home page (MyST Markdown) from its template and its README."""
     root = Path(root)
     readme = (root / edition.readme).read_text(encoding="utf-8")
-    table, links = chapter_table(readme)
+    table, links = chapter_table(readme, edition.chapters)
     folder = root / edition.notebooks
     notebooks = [f"{edition.notebooks}/{p.name}" for p in list_notebooks(folder=folder)]
     # The table's links are relative to the README; the staged home page sits at the root.
@@ -142,7 +148,7 @@ def home_page(edition: Edition, root: Path, template: Path) -> str:
     table = _TABLE_LINK.sub(lambda m: f"]({Path(os.path.normpath(readme_dir / m.group(1))).as_posix()})", table)
     fields = {"intro": _intro(readme), "chapters": table, "toctree": toc,
               "repository": launch.REPOSITORY}
-    text = Path(template).read_text(encoding="utf-8")
+    text = (Path(site) / edition.home).read_text(encoding="utf-8")
     for name, value in fields.items():
         text = text.replace("{{ " + name + " }}", value)
     return text
@@ -181,7 +187,7 @@ def stage(edition: Edition, dest, *, root=None, site=None) -> list[str]:
     notebooks = list_notebooks(folder=folder)
     if not notebooks:
         raise BookError(f"no notebooks in {folder}")
-    files = {"index.md": home_page(edition, root, site / "index.md").encode("utf-8")}
+    files = {"index.md": home_page(edition, root, site).encode("utf-8")}
     for path in notebooks:
         files[f"{edition.notebooks}/{path.name}"] = path.read_bytes()
     if (folder / GLOSSARY).is_file():
@@ -200,6 +206,9 @@ def build_site(output="build/html", *, root=None, site=None, workdir=None, editi
     site = Path(site) if site is not None else site_dir()
     if not (site / "conf.py").is_file():
         raise BookError(f"no site configuration in {site} (run from a checkout of cnnbook)")
+    missing = [m for m in SITE_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise BookError(f"the website needs {', '.join(missing)}: pip install -e \".[site]\"")
     workdir = Path(workdir) if workdir is not None else root / "build" / "site"
     output = Path(output)
     jobs = jobs or max(1, min(4, os.cpu_count() or 1))
