@@ -10,7 +10,7 @@ from cnnbook import cli
 from cnnbook.book import launch, list_notebooks
 from cnnbook.book.launch import _setup_cell
 
-PIP = 'install --quiet "cnnbook @ git+https://github.com/cnnbook/cnnbook@main"'
+PIP = 'install -q "cnnbook @ git+https://github.com/cnnbook/cnnbook@main"'
 FETCH = "cnnbook data fetch {DATASET} --quiet"
 
 

@@ -13,8 +13,8 @@ nothing; a changed address replaces the old one):
   downloaded alone) and do nothing where it is installed (a checkout, ``pip install``)::
 
       import importlib.util
-      if importlib.util.find_spec("cnnbook") is None:  # not installed: Colab, a lone download
-          %pip install --quiet "cnnbook @ git+https://github.com/cnnbook/cnnbook@main"
+      if importlib.util.find_spec("cnnbook") is None:  # e.g. in Colab
+          %pip install -q "cnnbook @ git+https://github.com/cnnbook/cnnbook@main"
           !cnnbook data fetch {DATASET} --quiet
 
   The last line, there when the parameters cell names a ``DATASET``, fetches it into the
@@ -82,8 +82,8 @@ def install_lines(fetch_dataset: bool = True) -> str:
     """
     return (
         "import importlib.util\n"
-        'if importlib.util.find_spec("cnnbook") is None:  # not installed: Colab, a lone download\n'
-        f'    %pip install --quiet "{pip_spec()}"\n'
+        'if importlib.util.find_spec("cnnbook") is None:  # e.g. in Colab\n'
+        f'    %pip install -q "{pip_spec()}"\n'
         + ("    !cnnbook data fetch {DATASET} --quiet\n" if fetch_dataset else "")
         + "\n"
     )
