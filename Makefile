@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 CNNBOOK := $(PY) -m cnnbook
 STAMP := $(VENV)/.cnnbook-installed
 
-.PHONY: book notebooks test unit env clean
+.PHONY: book notebooks test unit env clean site
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ book: $(STAMP)
 notebooks: $(STAMP)
 	$(CNNBOOK) data fetch mnist10k --quiet
 	$(CNNBOOK) book run --in-place
+
+# The book as a website, from the committed notebooks (no execution, no network): build/html.
+site: $(STAMP)
+	$(CNNBOOK) book html --output build/html
 
 test: $(STAMP)
 	$(CNNBOOK) data fetch mnist10k --quiet

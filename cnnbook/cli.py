@@ -1,12 +1,15 @@
-"""The ``cnnbook`` command: data, book and environment.
+"""The ``cnnbook`` command: data, book, training and environment.
 
-    cnnbook data verify            check the dataset files under the data root
-    cnnbook data fetch NAME        download a dataset (mnist, mnist10k, fashion-mnist, cifar10)
-    cnnbook book run [--fast] [--jobs N] [NOTEBOOK ...]
-    cnnbook book prepare [--fast]  parameterized copies for the test suite (nbval)
+    cnnbook data verify                  check the dataset files under the data root
+    cnnbook data fetch NAME              download a dataset (mnist, mnist10k, fashion-mnist, cifar10)
+    cnnbook book run [--fast] [--jobs N] [NOTEBOOK ...]   execute the notebooks
+    cnnbook book prepare [--fast]        parameterized copies for the test suite (nbval)
     cnnbook book claims [NOTEBOOK ...]   the checked claims of the committed notebooks
+    cnnbook book html [--output DIR]     the book as a website (default build/html)
+    cnnbook book launch [--check] [NOTEBOOK ...]   Colab badges and install lines
+    cnnbook book edition sync|status|export|apply  the Korean edition, kept in step
     cnnbook train MODEL --dataset NAME --epochs N ...   train a model of the zoo (see --help)
-    cnnbook env                    versions, device, data root
+    cnnbook env                          versions, device, data root
 """
 
 from __future__ import annotations
@@ -128,6 +131,27 @@ def _book_edition(args):
     print(f"{count} translated cell(s) written into the {args.lang} edition")
     return EXIT_OK
 
+def _book_html(args):
+    import time
+
+    from cnnbook.book import site
+
+    start = time.perf_counter()
+    index = site.build_site(args.output, log=lambda line: print(line, file=sys.stderr))
+    print(f"website built in {time.perf_counter() - start:.0f} s: {index}")
+    return EXIT_OK
+
+
+def _book_launch(args):
+    from cnnbook.book import launch, list_notebooks
+
+    changed = launch.launch_book(args.notebooks, check=args.check)
+    for nb in changed:
+        print(f"{nb.name}: {'needs its badge or install lines' if args.check else 'updated'}")
+    total = len(list_notebooks(args.notebooks))
+    print(f"{len(changed)} of {total} notebook(s) {'to update' if args.check else 'updated'}")
+    return EXIT_FAIL if args.check and changed else EXIT_OK
+
 
 def _env(args):
     import platform
@@ -226,6 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(p)
     p.set_defaults(func=_train)
+    p = book_sub.add_parser("html", help="build the book's website from the committed notebooks")
+    p.add_argument("--output", default="build/html", help="output folder (default build/html)")
+    p.set_defaults(func=_book_html)
+
+    p = book_sub.add_parser("launch", help="give notebooks their Colab badge and install lines")
+    p.add_argument("notebooks", nargs="*", help="notebooks (names or prefixes); default all")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if any would change")
+    p.set_defaults(func=_book_launch)
 
     p = sub.add_parser("env", help="versions, device, data root")
     p.set_defaults(func=_env)
