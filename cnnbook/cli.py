@@ -106,8 +106,13 @@ def _env(args):
     extra = f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""
     print(f"device      {device}{extra}; {torch.get_num_threads()} CPU threads")
     root = data.data_root()
+    try:
+        report = data.verify(root)
+    except data.DataError as exc:  # no data root yet: worth a line, not a failure
+        print(f"data root   {root}: {exc}")
+        return EXIT_OK
     print(f"data root   {root}")
-    for name, entry in data.verify(root).items():
+    for name, entry in report.items():
         print(f"  {name:14s} {entry['status']}")
     return EXIT_OK
 

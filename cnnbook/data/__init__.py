@@ -36,7 +36,7 @@ from cnnbook.data.loading import (
     load_mnist10k,
     make_loaders,
 )
-from cnnbook.data.parsing import CIFAR10_CLASSES, parse_cifar10_batch, read_idx
+from cnnbook.data.parsing import CIFAR10_CLASSES, parse_cifar10_batch, parse_idx, read_idx
 
 __all__ = [
     "DATASETS",
@@ -48,6 +48,7 @@ __all__ = [
     "verify",
     "check_file",
     "read_idx",
+    "parse_idx",
     "parse_cifar10_batch",
     "CIFAR10_CLASSES",
     "load_mnist",

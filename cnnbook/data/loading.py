@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from cnnbook.data.catalog import DataError, DatasetSpec, dataset_spec, resolve_root
-from cnnbook.data.parsing import parse_cifar10_batch, read_idx
+from cnnbook.data.catalog import DataError, FileSpec, dataset_spec, resolve_root
+from cnnbook.data.checksums import check_bytes
+from cnnbook.data.parsing import parse_cifar10_batch, parse_idx
 
 __all__ = [
     "MNIST10K_SEED",
@@ -27,15 +31,48 @@ MNIST10K_SEED = 20100
 MNIST10K_TRAIN = 8000
 
 
-def _require(spec: DatasetSpec, root: Path, filenames) -> list[Path]:
-    paths = [root / spec.folder / name for name in filenames]
+def _require(name, root: Path, filenames) -> list[tuple[Path, FileSpec]]:
+    """The paths of a dataset's files and their specs; :class:`DataError` if one is missing.
+
+    ``name`` is the dataset the caller asked for, the one the hint tells to fetch.
+    """
+    spec = dataset_spec(name)
+    known = {f.filename: f for f in spec.files}
+    paths = [root / spec.folder / filename for filename in filenames]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise DataError(
             f"{missing[0]} not found (data root {root}). Fetch it with "
-            f"`cnnbook data fetch {spec.name}`, or set CNNBOOK_DATA to a folder that holds it."
+            f"`cnnbook data fetch {name}`, or set CNNBOOK_DATA to a folder that holds it."
         )
-    return paths
+    return [(p, known[p.name]) for p in paths]
+
+
+def _damaged(path: Path, why, name) -> DataError:
+    return DataError(
+        f"{path} is damaged ({why}). Check the data root with `cnnbook data verify`; "
+        f"`cnnbook data fetch {name}` downloads the file again."
+    )
+
+
+def _read_checked(path: Path, spec: FileSpec, name) -> tuple[bytes, bytes | None]:
+    """The file's bytes, once they match its recorded checksums (and its payload if computed)."""
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    why, payload = check_bytes(blob, spec)
+    if why is not None:
+        raise _damaged(path, why, name)
+    return blob, payload
+
+
+def _read_idx_checked(path: Path, spec: FileSpec, name) -> np.ndarray:
+    blob, payload = _read_checked(path, spec, name)
+    try:
+        return parse_idx(gzip.decompress(blob) if payload is None else payload, "IDX payload")
+    except (ValueError, OSError, EOFError, zlib.error) as exc:
+        raise _damaged(path, exc, name) from None
 
 
 def _images(x: np.ndarray, dtype) -> np.ndarray:
@@ -46,14 +83,15 @@ def _images(x: np.ndarray, dtype) -> np.ndarray:
 
 
 def _load_idx_pair(name, split, root, dtype):
-    spec = dataset_spec(name)
+    """One split of an IDX dataset, each file checked against its checksums first."""
     prefix = {"train": "train", "test": "t10k"}[split]
-    images, labels = _require(
-        spec, resolve_root(root), (f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz")
+    (images, x_spec), (labels, y_spec) = _require(
+        name, resolve_root(root), (f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz")
     )
-    x, y = read_idx(images), read_idx(labels)
+    x, y = _read_idx_checked(images, x_spec, name), _read_idx_checked(labels, y_spec, name)
     if len(x) != len(y):
-        raise ValueError(f"{images} holds {len(x)} images but {labels} holds {len(y)} labels")
+        raise DataError(f"{images} holds {len(x)} images but {labels} holds {len(y)} labels; "
+                        f"`cnnbook data fetch {name}` downloads them again")
     return _images(x, dtype), y.astype(np.int64)
 
 
@@ -77,7 +115,7 @@ def load_mnist10k(root=None, *, dtype=np.float32):
     images train and the last 2,000 are held out. The split never changes and the two
     parts never share an image. Images are (N, 1, 28, 28) in [0, 1], labels int64.
     """
-    x, y = _load_idx_pair("mnist", "test", root, dtype)
+    x, y = _load_idx_pair("mnist10k", "test", root, dtype)
     order = np.random.default_rng(MNIST10K_SEED).permutation(len(x))
     train, val = order[:MNIST10K_TRAIN], order[MNIST10K_TRAIN:]
     return x[train], y[train], x[val], y[val]
@@ -88,22 +126,25 @@ def load_cifar10(root=None, *, dtype=np.float32):
 
     Images are (N, 3, 32, 32) in [0, 1]; the archive is read in place, not extracted.
     """
-    spec = dataset_spec("cifar10")
-    (archive,) = _require(spec, resolve_root(root), ("cifar-10-binary.tar.gz",))
+    ((path, spec),) = _require("cifar10", resolve_root(root), ("cifar-10-binary.tar.gz",))
+    blob, _ = _read_checked(path, spec, "cifar10")
     parts = {"train": [], "test": []}
-    with tarfile.open(archive, "r:gz") as tar:
-        for member in sorted(tar.getmembers(), key=lambda m: m.name):
-            base = os.path.basename(member.name)
-            if base.startswith("data_batch_") and base.endswith(".bin"):
-                split = "train"
-            elif base == "test_batch.bin":
-                split = "test"
-            else:
-                continue
-            raw = tar.extractfile(member).read()
-            parts[split].append(parse_cifar10_batch(raw, f"{archive}:{member.name}"))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
+            for member in sorted(tar.getmembers(), key=lambda m: m.name):
+                base = os.path.basename(member.name)
+                if base.startswith("data_batch_") and base.endswith(".bin"):
+                    split = "train"
+                elif base == "test_batch.bin":
+                    split = "test"
+                else:
+                    continue
+                raw = tar.extractfile(member).read()
+                parts[split].append(parse_cifar10_batch(raw, member.name))
+    except (tarfile.TarError, ValueError, OSError, EOFError, zlib.error) as exc:
+        raise _damaged(path, exc, "cifar10") from None
     if not parts["train"] or not parts["test"]:
-        raise ValueError(f"{archive}: expected data_batch_*.bin and test_batch.bin members")
+        raise _damaged(path, "expected data_batch_*.bin and test_batch.bin members", "cifar10")
     out = []
     for split in ("train", "test"):
         x = np.concatenate([p[0] for p in parts[split]])

@@ -4,33 +4,43 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CIFAR10_CLASSES", "parse_cifar10_batch", "read_idx"]
+__all__ = ["CIFAR10_CLASSES", "parse_cifar10_batch", "parse_idx", "read_idx"]
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_idx(path) -> np.ndarray:
-    """Read an IDX file (optionally gzip-compressed), the format of MNIST and Fashion-MNIST."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+def parse_idx(raw: bytes, source="IDX data") -> np.ndarray:
+    """Parse the bytes of an (uncompressed) IDX file; ``source`` names them in errors."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{path}: expected an IDX header (0, 0, type, ndim), got {raw[:4]!r}")
+        raise ValueError(f"{source}: expected an IDX header (0, 0, type, ndim), got {raw[:4]!r}")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header")
+        raise ValueError(f"{source}: truncated IDX header")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = header + int(np.prod(shape)) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(f"{path}: expected {expected} bytes for shape {shape}, got {len(raw)}")
+        raise ValueError(f"{source}: expected {expected} bytes for shape {shape}, got {len(raw)}")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file (gzip-compressed when its name ends in ``.gz``), the format of MNIST
+    and Fashion-MNIST. Raises ``ValueError`` naming the file when it cannot be decoded."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:  # not gzip, truncated, bad CRC or data
+            raise ValueError(f"{path}: not a readable gzip file ({exc})") from None
+    return parse_idx(raw, str(path))
 
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
