@@ -138,13 +138,13 @@ def _damage(path, how):
     if how == "pixel":  # header intact, one byte of the payload changed, still valid gzip
         changed = bytearray(payload)
         changed[-100] ^= 0xFF
-        path.write_bytes(gzip.compress(bytes(changed)))
+        path.write_bytes(gzip.compress(bytes(changed), compresslevel=1))
     elif how == "not-gzip":
         path.write_bytes(b"<html>503 Service Unavailable</html>")
     elif how == "truncated":  # a download cut short
         path.write_bytes(blob[: len(blob) // 2])
     elif how == "short-payload":  # valid gzip, intact header, items missing at the end
-        path.write_bytes(gzip.compress(payload[:-28 * 28]))
+        path.write_bytes(gzip.compress(payload[:-28 * 28], compresslevel=1))
     elif how == "flipped-byte":  # a flipped bit inside the compressed stream
         changed = bytearray(blob)
         changed[len(blob) // 2] ^= 0x01
@@ -242,27 +242,71 @@ def test_cli_verify_of_a_root_that_is_not_a_folder_fails_in_one_line(tmp_path, c
 # --- the real MNIST test set (through CNNBOOK_DATA) -----------------------------------
 
 
+MNIST_TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
 @pytest.fixture(scope="module")
 def mnist10k():
-    try:
-        return data.load_mnist10k()
-    except data.DataError as exc:
-        pytest.skip(f"MNIST test set not available: {exc}")
+    """MNIST-10k from the data root. Skipped, saying why, when the files are not there (in
+    CI, where the data is given, that fails instead); a damaged copy fails, never skips."""
+    root = data.data_root()
+    missing = [name for name in MNIST_TEST_FILES if not (root / "mnist" / name).is_file()]
+    if missing:
+        reason = (f"MNIST's test set is not under the data root {root} (no mnist/{missing[0]}): "
+                  f"run `cnnbook data fetch mnist10k`, or set CNNBOOK_DATA to a folder holding mnist/")
+        if _in_ci():
+            pytest.fail(f"{reason} (CI is set: the MNIST tests must run)")
+        pytest.skip(reason)
+    return data.load_mnist10k()
 
 
 def test_mnist10k_split_is_fixed_disjoint_and_complete(mnist10k):
     x_train, y_train, x_val, y_val = mnist10k
     assert x_train.shape == (8000, 1, 28, 28) and x_val.shape == (2000, 1, 28, 28)
     assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() == 1
-    # the two parts are a partition of the official test set
-    x_all, y_all = data.read_idx(data.data_root() / "mnist/t10k-images-idx3-ubyte.gz"), None
-    order = np.random.default_rng(data.MNIST10K_SEED).permutation(10000)
+    # the two parts are the official test set under the documented permutation:
+    # training images order[:8000], held-out images order[8000:], in that order
+    folder = data.data_root() / "mnist"
+    x_all = data.read_idx(folder / "t10k-images-idx3-ubyte.gz")
+    y_all = data.read_idx(folder / "t10k-labels-idx1-ubyte.gz")
+    order = np.random.default_rng(20100).permutation(10000)
+    assert data.MNIST10K_SEED == 20100  # the seed data/README.md documents
     np.testing.assert_array_equal(np.sort(order), np.arange(10000))
-    np.testing.assert_allclose(x_val[:, 0] * 255, x_all[order[8000:]], atol=1e-3)
+    np.testing.assert_array_equal(np.rint(x_train[:, 0] * 255).astype(np.uint8), x_all[order[:8000]])
+    np.testing.assert_array_equal(np.rint(x_val[:, 0] * 255).astype(np.uint8), x_all[order[8000:]])
+    np.testing.assert_array_equal(y_train, y_all[order[:8000]])
+    np.testing.assert_array_equal(y_val, y_all[order[8000:]])
     counts = np.bincount(y_train, minlength=10) + np.bincount(y_val, minlength=10)
     assert counts.tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     again = data.load_mnist10k()
+    np.testing.assert_array_equal(again[0], x_train)
     np.testing.assert_array_equal(again[1], y_train)
+
+
+def test_mnist_tests_without_data_say_why_and_fail_in_ci(tmp_path):
+    """Run one MNIST test with an empty data root: a skip whose reason names the root and
+    the fix, shown in pytest's summary; with CI set, a failure instead."""
+    import subprocess
+    import sys
+
+    test = f"{__file__}::test_mnist10k_split_is_fixed_disjoint_and_complete"
+    # neither the suite's conftest (it imports torch) nor plugins (hypothesis takes seconds)
+    command = [sys.executable, "-m", "pytest", test, "-ra", "-q", "-p", "no:cacheprovider", "--noconftest"]
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(CNNBOOK_DATA=str(tmp_path), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout
+    skipped = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1, proc.stdout
+    assert f"not under the data root {tmp_path} (no mnist/t10k-images-idx3-ubyte.gz)" in skipped[0]
+    assert "`cnnbook data fetch mnist10k`" in skipped[0] and "CNNBOOK_DATA" in skipped[0]
+    proc = subprocess.run(command, capture_output=True, text=True, env={**env, "CI": "true"})
+    assert proc.returncode == 1 and "1 error" in proc.stdout, proc.stdout
+    assert "CI is set: the MNIST tests must run" in proc.stdout
 
 
 def test_verify_accepts_the_recompressed_official_test_set(mnist10k):
