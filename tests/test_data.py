@@ -357,5 +357,6 @@ def test_cli_verify_in_a_subprocess_prints_no_traceback(mnist10k, tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        f"error: {dst}/t10k-labels-idx1-ubyte.gz is corrupt (not a readable gzip file (Not a gzipped file (b'no')))"
+        f"error: {dst}/t10k-labels-idx1-ubyte.gz is corrupt (not a readable gzip file (Not a gzipped file (b'no'))); "
+        "`cnnbook data fetch mnist10k` downloads it again"
     ]

@@ -6,6 +6,7 @@ import http.server
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,8 @@ def _spec(published: bytes, payload: bytes = PAYLOAD):
 class _Handler(http.server.BaseHTTPRequestHandler):
     """Serves ``files``; under ``/garbage/`` it answers with a line that is not HTTP, under
     ``/truncated/`` it announces the whole file but sends half of it and hangs up, and under
-    ``/chunked/`` it sends the file as one chunk, cut short the same way."""
+    ``/chunked/`` it sends the file as one chunk, cut short the same way, and under
+    ``/stall/`` it sends half of the file and then nothing for a minute."""
 
     files: dict = {}
     hits: list = []
@@ -53,8 +55,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.path.startswith("/truncated/"):
+        if self.path.startswith(("/truncated/", "/stall/")):
             self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            if self.path.startswith("/stall/"):
+                time.sleep(60)  # the server's threads are daemons: nothing waits for this one
             self.close_connection = True
             return
         self.wfile.write(body)

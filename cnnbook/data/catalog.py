@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DATASETS", "DataError", "DatasetSpec", "FileSpec", "data_root", "dataset_spec"]
+__all__ = ["DATASETS", "DataError", "DatasetSpec", "FileSpec", "data_root", "dataset_spec", "fetch_name"]
 
 
 class DataError(RuntimeError):
@@ -104,6 +104,15 @@ def dataset_spec(name) -> DatasetSpec:
         return DATASETS[parent].subset(files)
     known = ", ".join(sorted([*DATASETS, *PARTS]))
     raise ValueError(f"unknown dataset {name!r}; expected one of: {known}")
+
+
+def fetch_name(dataset: str, filename: str) -> str:
+    """The smallest name ``cnnbook data fetch`` takes that downloads ``filename`` of ``dataset``
+    (``mnist10k`` for MNIST's test files, not the whole of ``mnist``)."""
+    for part, (parent, files) in PARTS.items():
+        if parent == dataset and filename in files:
+            return part
+    return dataset
 
 
 def data_root() -> Path:
