@@ -213,9 +213,10 @@ def run_book(names=None, *, fast=False, output_dir="build/book", in_place=False,
                     nb = pending.pop(future)
                     try:
                         result = future.result()  # raises the notebook's BookError
-                    except BrokenProcessPool:
-                        raise BookError(f"{nb.name}: the process running it died "
-                                        f"(out of memory?)") from None
+                    except BrokenProcessPool:  # which notebook's process died is not known
+                        unfinished = [n.name for n in notebooks if n not in done]
+                        raise BookError(f"a process running notebooks died (out of memory?); "
+                                        f"unfinished: {', '.join(unfinished)}") from None
                     done[nb] = result
                     log(f"[{len(done)}/{len(notebooks)}] {nb.name} ok ({result.seconds:.1f} s)")
         except BaseException:
