@@ -49,6 +49,18 @@ def test_fast_mode_reaches_the_notebook(tmp_path):
         assert cell.outputs[0]["text"].strip() == expected
 
 
+def test_outputs_name_no_folder_of_this_machine(tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    src = _notebook(tmp_path / "notebooks" / "01_a.ipynb", "x = 1")
+    monkeypatch.chdir(tmp_path)
+    book.run_notebook(src, tmp_path / "build" / "01_a.ipynb")
+    meta = nbformat.read(tmp_path / "build" / "01_a.ipynb", as_version=4).metadata.papermill
+    assert (meta.input_path, meta.output_path) == ("notebooks/01_a.ipynb", "build/01_a.ipynb")
+    assert str(tmp_path) not in (tmp_path / "build" / "01_a.ipynb").read_text()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert book.runner._portable(tmp_path / "build" / "01_a.ipynb") == "01_a.ipynb"  # outside: the name
+
+
 def test_failure_names_the_notebook_and_the_cell(tmp_path, capsys, monkeypatch):
     src = _notebook(tmp_path / "03_broken.ipynb", "x = 1", "raise ValueError('bad shape')")
     with pytest.raises(book.BookError, match=r"03_broken.ipynb: cell 4 \(In \[3\]\) failed: ValueError: bad shape"):

@@ -161,7 +161,29 @@ def run_notebook(path, output, *, fast=False, timeout=DEFAULT_TIMEOUT) -> Result
     except Exception as exc:  # a notebook that cannot be read, a kernel that cannot start ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise BookError(f"{path.name}: could not be run: {type(exc).__name__}: {first}") from None
+    _record_portable_paths(output, path)
     return Result(path, output, time.perf_counter() - start)
+
+
+def _portable(path: Path) -> str:
+    """``path`` relative to the working folder when inside it, else its name alone."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _record_portable_paths(output: Path, path: Path) -> None:
+    """papermill records the absolute paths it ran with in the notebook's metadata; an
+    output meant to be committed should not name a folder of one particular machine."""
+    import nbformat
+
+    nb = nbformat.read(output, as_version=4)
+    meta = nb.metadata.get("papermill")
+    if meta is None:
+        return
+    meta["input_path"], meta["output_path"] = _portable(path), _portable(output)
+    nbformat.write(nb, output)
 
 
 def _expected_seconds(path: Path) -> float:
