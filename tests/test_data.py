@@ -245,21 +245,22 @@ def test_cli_verify_of_a_root_that_is_not_a_folder_fails_in_one_line(tmp_path, c
 MNIST_TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+def _data_required() -> bool:
+    """CI gives the data and sets CNNBOOK_REQUIRE_DATA=1 (.ci/run): no skipping there."""
+    return os.environ.get("CNNBOOK_REQUIRE_DATA", "") not in ("", "0")
 
 
 @pytest.fixture(scope="module")
 def mnist10k():
-    """MNIST-10k from the data root. Skipped, saying why, when the files are not there (in
-    CI, where the data is given, that fails instead); a damaged copy fails, never skips."""
+    """MNIST-10k from the data root. Skipped, saying why, when the files are not there (with
+    CNNBOOK_REQUIRE_DATA set, as in CI, that fails instead); a damaged copy fails, never skips."""
     root = data.data_root()
     missing = [name for name in MNIST_TEST_FILES if not (root / "mnist" / name).is_file()]
     if missing:
         reason = (f"MNIST's test set is not under the data root {root} (no mnist/{missing[0]}): "
                   f"run `cnnbook data fetch mnist10k`, or set CNNBOOK_DATA to a folder holding mnist/")
-        if _in_ci():
-            pytest.fail(f"{reason} (CI is set: the MNIST tests must run)")
+        if _data_required():
+            pytest.fail(f"{reason} (CNNBOOK_REQUIRE_DATA is set: the MNIST tests must run)")
         pytest.skip(reason)
     return data.load_mnist10k()
 
@@ -289,14 +290,14 @@ def test_mnist10k_split_is_fixed_disjoint_and_complete(mnist10k):
 
 def test_mnist_tests_without_data_say_why_and_fail_in_ci(tmp_path):
     """Run one MNIST test with an empty data root: a skip whose reason names the root and
-    the fix, shown in pytest's summary; with CI set, a failure instead."""
+    the fix, shown in pytest's summary; with CNNBOOK_REQUIRE_DATA set (CI), a failure instead."""
     import subprocess
     import sys
 
     test = f"{__file__}::test_mnist10k_split_is_fixed_disjoint_and_complete"
     # neither the suite's conftest (it imports torch) nor plugins (hypothesis takes seconds)
     command = [sys.executable, "-m", "pytest", test, "-ra", "-q", "-p", "no:cacheprovider", "--noconftest"]
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env = {k: v for k, v in os.environ.items() if k != "CNNBOOK_REQUIRE_DATA"}
     env.update(CNNBOOK_DATA=str(tmp_path), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stdout
@@ -304,9 +305,9 @@ def test_mnist_tests_without_data_say_why_and_fail_in_ci(tmp_path):
     assert len(skipped) == 1, proc.stdout
     assert f"not under the data root {tmp_path} (no mnist/t10k-images-idx3-ubyte.gz)" in skipped[0]
     assert "`cnnbook data fetch mnist10k`" in skipped[0] and "CNNBOOK_DATA" in skipped[0]
-    proc = subprocess.run(command, capture_output=True, text=True, env={**env, "CI": "true"})
+    proc = subprocess.run(command, capture_output=True, text=True, env={**env, "CNNBOOK_REQUIRE_DATA": "1"})
     assert proc.returncode == 1 and "1 error" in proc.stdout, proc.stdout
-    assert "CI is set: the MNIST tests must run" in proc.stdout
+    assert "CNNBOOK_REQUIRE_DATA is set: the MNIST tests must run" in proc.stdout
 
 
 def test_verify_accepts_the_recompressed_official_test_set(mnist10k):
