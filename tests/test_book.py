@@ -123,6 +123,12 @@ def test_a_cell_past_the_timeout_names_the_notebook_and_the_cell(tmp_path, capsy
     assert captured.out.splitlines() == ["[1/1] 03_slow.ipynb ... failed"]
 
 
+def test_a_file_that_is_not_a_notebook_is_named(tmp_path):
+    (tmp_path / "05_broken.ipynb").write_text("{ not json")
+    with pytest.raises(book.BookError, match=r"^05_broken.ipynb: could not be run: NotJSONError: "):
+        book.run_notebook(tmp_path / "05_broken.ipynb", tmp_path / "out.ipynb")
+
+
 def test_a_kernel_that_dies_names_the_notebook_and_the_cell(tmp_path):
     src = _notebook(tmp_path / "04_crash.ipynb", "x = 1", EXITS)
     with pytest.raises(book.BookError) as info:
@@ -158,3 +164,5 @@ def test_parallel_run_reports_the_failing_notebook_in_one_line(tmp_path, cell, e
     assert len(errors) == 1 and re.fullmatch(expected if cell is KILLS_ITS_WORKER else re.escape(expected),
                                              errors[0]), proc.stderr
     assert proc.stderr.splitlines()[-1] == errors[0], proc.stderr
+    # nbclient's own log lines about the same failure are not repeated
+    assert "waiting for execute reply" not in proc.stderr, proc.stderr

@@ -20,6 +20,7 @@ import os
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -99,10 +100,16 @@ class _SaidByBookError(logging.Filter):
             ("Timeout waiting for execute reply", "Kernel died while waiting for execute reply"))
 
 
-def _quiet_duplicates() -> None:
+@contextmanager
+def _quiet_duplicates():
+    """While a notebook runs, the lines its BookError will repeat are not logged."""
     logger = logging.getLogger("papermill")  # the logger papermill hands to nbclient
-    if not any(isinstance(f, _SaidByBookError) for f in logger.filters):
-        logger.addFilter(_SaidByBookError())
+    quiet = _SaidByBookError()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _check_timeout(timeout):
@@ -124,7 +131,6 @@ def run_notebook(path, output, *, fast=False, timeout=DEFAULT_TIMEOUT) -> Result
     _check_timeout(timeout)
     path, output = Path(path), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    _quiet_duplicates()
     started = []  # index of each cell as it starts
 
     def cell_started(cell, cell_index):
@@ -135,18 +141,19 @@ def run_notebook(path, output, *, fast=False, timeout=DEFAULT_TIMEOUT) -> Result
 
     start = time.perf_counter()
     try:
-        pm.execute_notebook(
-            str(path), str(output),
-            parameters=_parameters(fast),
-            cwd=str(path.parent),
-            kernel_name="python3",
-            progress_bar=False,
-            execution_timeout=timeout,
-            # nbclient's options: follow the cells; stop a kernel at once when done, so that
-            # one still running a timed-out cell is not left to print its own traceback
-            on_cell_start=cell_started,
-            shutdown_kernel="immediate",
-        )
+        with _quiet_duplicates():
+            pm.execute_notebook(
+                str(path), str(output),
+                parameters=_parameters(fast),
+                cwd=str(path.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                execution_timeout=timeout,
+                # nbclient's options: follow the cells; stop a kernel at once when done, so
+                # that one still running a timed-out cell is not left to print a traceback
+                on_cell_start=cell_started,
+                shutdown_kernel="immediate",
+            )
     except PapermillExecutionError as exc:
         raise BookError(
             f"{path.name}: cell {exc.cell_index + 1} (In [{exc.exec_count}]) failed: "
