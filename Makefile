@@ -5,9 +5,15 @@
 
 PYTHON ?= python3
 VENV ?= .venv
-# Which torch to install when the environment has none. On a CPU-only machine a CPU
-# build is much smaller, e.g. `make test TORCH_SPEC=torch==2.13.0`.
+# Which torch to install when the environment has none (any torch >= 2.1 works).
 TORCH_SPEC ?= torch>=2.1,<3
+# Where pip looks for it. On Linux the default index serves the CUDA build (GBs of CUDA
+# libraries); `make test CPU=1` installs the CPU-only build from PyTorch's wheel index
+# instead. TORCH_INDEX=URL names any other index. Both matter only when torch is installed,
+# the first time: remove $(VENV) to switch builds.
+CPU ?=
+TORCH_INDEX ?= $(if $(filter 1 yes true,$(CPU)),https://download.pytorch.org/whl/cpu)
+TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 PY := $(VENV)/bin/python
 CNNBOOK := $(PY) -m cnnbook
 STAMP := $(VENV)/.cnnbook-installed
@@ -16,7 +22,7 @@ STAMP := $(VENV)/.cnnbook-installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install "$(TORCH_SPEC)"
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
 	$(PY) -m pip install -e ".[test]"
 	touch $(STAMP)
 

@@ -2,7 +2,7 @@
 
     cnnbook data verify                  check the dataset files under the data root
     cnnbook data fetch NAME              download a dataset (mnist, mnist10k, fashion-mnist, cifar10)
-    cnnbook book run [--fast] [--jobs N] [NOTEBOOK ...]   execute the notebooks
+    cnnbook book run [--fast] [--jobs N] [--timeout S] [NOTEBOOK ...]   execute the notebooks
     cnnbook book prepare [--fast]        parameterized copies for the test suite (nbval)
     cnnbook book claims [NOTEBOOK ...]   the checked claims of the committed notebooks
     cnnbook book html [--output DIR]     the book as a website (default build/html)
@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cnnbook.book.runner import DEFAULT_TIMEOUT
+
 EXIT_OK, EXIT_FAIL = 0, 1
 
 
@@ -26,9 +28,10 @@ def _print_err(message):
 
 def _data_verify(args):
     from cnnbook import data
+    from cnnbook.data.catalog import fetch_name
 
     root = data.data_root() if args.root is None else args.root
-    report = data.verify(root)
+    report = data.verify(root)  # DataError when the root is missing or unreadable
     print(f"data root: {root}")
     failed = []
     for name, entry in report.items():
@@ -37,7 +40,9 @@ def _data_verify(args):
         print(f"  {name:14s} {entry['status']:9s} ({ok}/{len(files)} files)")
         for filename, status in files.items():
             if status.startswith("corrupt"):
-                failed.append(f"{root}/{data.DATASETS[name].folder}/{filename} is corrupt ({status[9:]})")
+                path = f"{root}/{data.DATASETS[name].folder}/{filename}"
+                failed.append(f"{path} is corrupt ({status[9:]}); "
+                              f"`cnnbook data fetch {fetch_name(name, filename)}` downloads it again")
     for line in failed:
         _print_err(line)
     return EXIT_FAIL if failed else EXIT_OK
@@ -58,7 +63,8 @@ def _book_run(args):
 
     start = time.perf_counter()
     results = book.run_book(args.notebooks, fast=args.fast, output_dir=args.output,
-                            in_place=args.in_place, jobs=args.jobs or book.default_jobs())
+                            in_place=args.in_place, jobs=args.jobs or book.default_jobs(),
+                            timeout=args.timeout)
     where = "in place" if args.in_place else f"into {args.output}"
     print(f"{len(results)} notebook(s) executed {where} in {time.perf_counter() - start:.0f} s")
     return EXIT_OK
@@ -173,8 +179,13 @@ def _env(args):
     extra = f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""
     print(f"device      {device}{extra}; {torch.get_num_threads()} CPU threads")
     root = data.data_root()
+    try:
+        report = data.verify(root)
+    except data.DataError as exc:  # no data root yet: worth a line, not a failure
+        print(f"data root   {root} ({str(exc).removeprefix(f'data root {root} ')})")
+        return EXIT_OK
     print(f"data root   {root}")
-    for name, entry in data.verify(root).items():
+    for name, entry in report.items():
         print(f"  {name:14s} {entry['status']}")
     return EXIT_OK
 
@@ -186,6 +197,16 @@ def _positive_int(text):
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
 
@@ -207,16 +228,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_book = sub.add_parser("book", help="execute the notebooks")
     book_sub = p_book.add_subparsers(dest="action", required=True)
     p = book_sub.add_parser("run", help="execute the notebooks in course order with papermill")
-    p.add_argument("notebooks", nargs="*", help="notebooks to run (names or prefixes like 03); default all")
+    p.add_argument("notebooks", nargs="*",
+                   help="notebooks to run (numbers like 3 or 03, names or paths); default all")
     p.add_argument("--fast", action="store_true", help="fast mode (FAST=True): small data, few epochs")
-    p.add_argument("--output", default="build/book", help="output folder (default build/book)")
-    p.add_argument("--in-place", action="store_true", help="write outputs back into notebooks/ (to commit them)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--output", default="build/book", help="output folder (default build/book)")
+    where.add_argument("--in-place", action="store_true",
+                       help="write outputs back into notebooks/ (to commit them)")
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="notebooks run at once (default: one per core, at most 4)")
+    p.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"seconds a cell may run before its notebook is stopped (default {DEFAULT_TIMEOUT})")
     p.set_defaults(func=_book_run)
     p = book_sub.add_parser("prepare", help="parameterized copies with committed outputs, for nbval")
     p.add_argument("notebooks", nargs="*")
-    p.add_argument("--fast", action="store_true")
+    p.add_argument("--fast", action="store_true",
+                   help="inject FAST=True, as the test suite does (default: the full mode, "
+                        "like `book run` and cnnbook.book.prepare)")
     p.add_argument("--output", default="build/nbtest")
     p.set_defaults(func=_book_prepare)
 
