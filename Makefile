@@ -41,12 +41,14 @@ notebooks: $(STAMP)
 site: $(STAMP)
 	$(CNNBOOK) book html --output build/html
 
+# The suite runs on every core (pytest-xdist); each test file, and each notebook, stays
+# on one worker (--dist loadscope), so a notebook's cells run in order in one kernel.
 test: $(STAMP)
 	$(CNNBOOK) data fetch mnist10k --quiet
 	rm -rf build/nbtest
 	$(CNNBOOK) book prepare --fast --output build/nbtest
 	MPLBACKEND=Agg $(PY) -m pytest tests build/nbtest --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=600 -p no:cacheprovider
+		--nbval-cell-timeout=600 -p no:cacheprovider -n auto --dist loadscope
 
 unit: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest tests -p no:cacheprovider
