@@ -6,6 +6,8 @@
     cnnbook book prepare [--fast]  parameterized copies for the test suite (nbval)
     cnnbook book claims [NOTEBOOK ...]   the checked claims of the committed notebooks
     cnnbook env                    versions, device, data root
+    cnnbook exercises init DIR     an exercise workspace: DIR/my_layers.py (stubs), DIR/notebooks/
+    cnnbook exercises check [NAME ...] [--module DIR/my_layers.py]   grade the exercises written so far
 """
 
 from __future__ import annotations
@@ -112,6 +114,18 @@ def _env(args):
     return EXIT_OK
 
 
+def _exercises_init(args):
+    from cnnbook import exercises
+
+    return exercises.init_command(args.dir, book=args.book)
+
+
+def _exercises_check(args):
+    from cnnbook import exercises
+
+    return exercises.check_command(args.names, module=args.module)
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -156,6 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = book_sub.add_parser("claims", help="list the checked claims of the committed notebooks")
     p.add_argument("notebooks", nargs="*", help="notebooks to read (names or prefixes); default all")
     p.set_defaults(func=_book_claims)
+
+    p_ex = sub.add_parser("exercises", help="the exercise edition: write the layers, graded by the book's checks")
+    ex_sub = p_ex.add_subparsers(dest="action", required=True)
+    p = ex_sub.add_parser("init", help="a workspace: DIR/my_layers.py with stubs, DIR/notebooks/ with exercise notebooks")
+    p.add_argument("dir", help="the workspace folder (made if missing; existing files are never overwritten)")
+    p.add_argument("--book", default=None, help="the book's notebooks folder (default: this checkout's notebooks/)")
+    p.set_defaults(func=_exercises_init)
+    p = ex_sub.add_parser("check", help="grade the exercises in my_layers.py (exit 0 only when all checked pass)")
+    p.add_argument("names", nargs="*", help="exercises to check (default: all), e.g. Conv2d Adam")
+    p.add_argument("--module", default="my_layers.py", help="the module to grade (default: ./my_layers.py)")
+    p.set_defaults(func=_exercises_check)
 
     p = sub.add_parser("env", help="versions, device, data root")
     p.set_defaults(func=_env)
