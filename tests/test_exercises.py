@@ -345,7 +345,8 @@ def chapter(*extra):
         ("md", "The book's backward:", ()),
         ("code", "print(inspect.getsource(cn.Conv2d.backward))", ("exercise:Conv2d",)),
         ("code", "def conv_backward(x):\n    return x  # the answer, written out", ("exercise-remove", "nbval-check-output")),
-        ("code", "layer = cn.Conv2d(1, 2, 3)\nout = layer(np.ones((1, 1, 4, 4)))\nopt = SGD(layer.parameters(), lr=0.1)", ()),
+        ("code", "layer = cn.Conv2d(1, 2, 3)\nout = layer(np.ones((1, 1, 4, 4)))\nopt = SGD(layer.parameters(), lr=0.1)",
+         ("exercise-after:SGD", "nbval-check-output")),
         *extra,
     )
 
@@ -363,9 +364,11 @@ def test_a_notebook_becomes_its_exercise_edition():
     assert nb.cells[4].source.startswith("print(inspect")  # the book's notebook is left alone
     ids = [c.get("id") for c in out.cells]
     assert ids == ["c0", "exercise-intro", "c1", "exercise-setup", "exercise-section", "exercise-maxpool2d-task",
-                   "exercise-maxpool2d-check", "c2", "c3", "exercise-conv2d-task", "exercise-conv2d-check", "c6"]
+                   "exercise-maxpool2d-check", "c2", "c3", "exercise-conv2d-task", "exercise-conv2d-check", "c6",
+                   "exercise-sgd-task", "exercise-sgd-check"]
     cells = dict(zip(ids, out.cells))
-    assert "This chapter's exercises: `Conv2d`, `MaxPool2d`" in cells["exercise-intro"].source
+    assert "This chapter's exercises: `Conv2d`, `MaxPool2d`, `SGD`" in cells["exercise-intro"].source
+    assert cells["c6"].metadata.tags == ["nbval-check-output"]
     assert cells["exercise-setup"].source.endswith('workspace = Workspace("..")  # loads ../my_layers.py; '
                                                    "workspace.check(NAME) grades an exercise")
     assert cells["exercise-conv2d-check"].source == 'workspace.check("Conv2d")'
@@ -380,7 +383,7 @@ def test_a_notebook_becomes_its_exercise_edition():
     assert all(c.outputs == [] and c.execution_count is None for c in out.cells if c.cell_type == "code")
     assert not any(t.startswith("exercise") for c in out.cells for t in c.metadata.get("tags", []))
     assert out.metadata.cnnbook.exercise_edition == {
-        "from": "08_convolution.ipynb", "exercises": ["Conv2d", "MaxPool2d"], "tagged": ["Conv2d"],
+        "from": "08_convolution.ipynb", "exercises": ["Conv2d", "MaxPool2d", "SGD"], "tagged": ["Conv2d", "SGD"],
         "at_the_start": ["MaxPool2d"]}
     nbformat.validate(out)
 
@@ -439,9 +442,12 @@ def test_check_cells_reload_my_layers(tmp_path, capsys):
 @pytest.mark.parametrize("cells, message", [
     ([("code", "x = 1", ("exercise:Conv3d",))], r"cell 3 \(id c2\): tag 'exercise:Conv3d' names no exercise"),
     ([("code", "x = 1", ("exercise:Conv2d",)), ("code", "y = 1", ("exercise:Conv2d",))],
-     r"cell 4 \(id c3\): a second cell tagged 'exercise:Conv2d'"),
+     r"cell 4 \(id c3\): a second cell tagged with the exercise Conv2d"),
     ([("code", "x = 1", ("exercise_remove",))], r"unknown tag 'exercise_remove'"),
     ([("code", "x = 1", ("exercise-remove", "exercise:ReLU"))], r"tagged both 'exercise-remove' and 'exercise:ReLU'"),
+    ([("code", "x = 1", ("exercise-after:ReLU", "exercise:Linear"))], r"tagged both 'exercise:Linear' and 'exercise-after:ReLU'"),
+    ([("code", "x = 1", ("exercise-after:Conv2d",)), ("code", "y = 1", ("exercise:Conv2d",))],
+     r"a second cell tagged with the exercise Conv2d"),
     ([("code", "FAST = True", ("parameters", "exercise-remove"))], r"the parameters cell stays"),
     ([("code", "import cnnbook.numpy\nlayer = cnnbook.numpy.functional.relu", ())],
      r"`import cnnbook.numpy` cannot be rebound .* write `import cnnbook.numpy as NAME`"),

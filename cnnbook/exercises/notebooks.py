@@ -8,6 +8,8 @@ changes, and the book runs them as always):
   saying what to write in ``my_layers.py`` and a code cell that grades it,
   ``workspace.check("Conv2d")``. A cell may carry several such tags (one block each, in
   order); an exercise may be tagged in any chapter, once per notebook.
+- ``exercise-after:NAME``: the cell stays, and the exercise block follows it (where a
+  chapter uses a layer without showing its code).
 - ``exercise-remove``: the exercise edition leaves this cell out (it gives the answer
   away, or it uses code that was removed).
 
@@ -36,6 +38,7 @@ from cnnbook.exercises.grading import ExerciseError
 __all__ = [
     "CHAPTERS",
     "EXERCISE_TAG",
+    "AFTER_TAG",
     "REMOVE_TAG",
     "WORKSPACE",
     "NotebookError",
@@ -55,6 +58,7 @@ CHAPTERS = {
 }
 
 EXERCISE_TAG = "exercise:"
+AFTER_TAG = "exercise-after:"
 REMOVE_TAG = "exercise-remove"
 WORKSPACE = "workspace"  # the name the generated notebook binds the Workspace to
 
@@ -303,21 +307,26 @@ def exercise_notebook(nb, source_name, exercises=()):
         where = f"{source_name}, cell {i + 1}" + (f" (id {cell.get('id')})" if cell.get("id") else "")
         tags = _tags(cell)
         names = [t[len(EXERCISE_TAG):] for t in tags if t.startswith(EXERCISE_TAG)]
-        unknown_tags = [t for t in tags if t.startswith("exercise") and not t.startswith(EXERCISE_TAG) and t != REMOVE_TAG]
+        after = [t[len(AFTER_TAG):] for t in tags if t.startswith(AFTER_TAG)]
+        unknown_tags = [t for t in tags if t.startswith("exercise") and t != REMOVE_TAG
+                        and not t.startswith((EXERCISE_TAG, AFTER_TAG))]
         if unknown_tags:
             raise NotebookError(f"{where}: unknown tag {unknown_tags[0]!r}; the exercise tags are "
-                                f"'{EXERCISE_TAG}NAME' and '{REMOVE_TAG}'")
-        for name in names:
+                                f"'{EXERCISE_TAG}NAME', '{AFTER_TAG}NAME' and '{REMOVE_TAG}'")
+        for tag, name in [(EXERCISE_TAG, n) for n in names] + [(AFTER_TAG, n) for n in after]:
             if name not in EXERCISES:
-                raise NotebookError(f"{where}: tag '{EXERCISE_TAG}{name}' names no exercise; the exercises are "
+                raise NotebookError(f"{where}: tag '{tag}{name}' names no exercise; the exercises are "
                                     f"{', '.join(EXERCISES)}")
             if name in tagged:
-                raise NotebookError(f"{where}: a second cell tagged '{EXERCISE_TAG}{name}'")
+                raise NotebookError(f"{where}: a second cell tagged with the exercise {name}")
             tagged.append(name)
-        if "parameters" in tags and (names or REMOVE_TAG in tags):
-            raise NotebookError(f"{where}: the parameters cell stays in the exercise edition; move the exercise tag")
-        if names and REMOVE_TAG in tags:
-            raise NotebookError(f"{where}: tagged both '{REMOVE_TAG}' and '{EXERCISE_TAG}{names[0]}'; keep one")
+        kinds = [t for t, present in ((REMOVE_TAG, REMOVE_TAG in tags), (f"{EXERCISE_TAG}{names[0] if names else ''}", names),
+                                      (f"{AFTER_TAG}{after[0] if after else ''}", after)) if present]
+        if "parameters" in tags and kinds:
+            raise NotebookError(f"{where}: the parameters cell stays in the exercise edition and comes first; "
+                                f"move the tag '{kinds[0]}' to another cell")
+        if len(kinds) > 1:
+            raise NotebookError(f"{where}: tagged both '{kinds[0]}' and '{kinds[1]}'; keep one kind")
         if REMOVE_TAG in tags:
             continue
         if names:
@@ -325,6 +334,9 @@ def exercise_notebook(nb, source_name, exercises=()):
                 cells += exercise_cells(name)
             continue
         cell = copy.deepcopy(cell)
+        cell.metadata["tags"] = [t for t in tags if not t.startswith(AFTER_TAG)]
+        if not cell.metadata["tags"]:
+            del cell.metadata["tags"]
         if cell.cell_type == "code":
             cell.source = rewrite_imports(cell.source, where)
             cell.outputs = []
@@ -332,6 +344,8 @@ def exercise_notebook(nb, source_name, exercises=()):
         if "parameters" in tags and params_at is None:
             params_at = len(cells)
         cells.append(cell)
+        for name in after:
+            cells += exercise_cells(name)
     # The setup cell: after the parameters cell, else before the first code cell.
     if params_at is not None:
         setup_at = params_at + 1
