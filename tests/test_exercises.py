@@ -215,6 +215,7 @@ def test_stub_detection_reads_the_method_body():
                         r"No module named 'numpyy'$"),
     ("x = 1\nclass ReLU(Modul):\n    pass\n",
      r"^my_layers.py could not be imported: NameError at line 2 \(class ReLU\(Modul\):\): name 'Modul' is not defined"),
+    ("import sys\nsys.exit(3)\n", r"^my_layers.py could not be imported: SystemExit at line 2 \(sys.exit\(3\)\): 3$"),
 ])
 def test_a_module_that_does_not_load_is_one_message(tmp_path, source, expected):
     with pytest.raises(ExerciseError) as info:
@@ -225,6 +226,13 @@ def test_a_module_that_does_not_load_is_one_message(tmp_path, source, expected):
 def test_a_missing_module_says_how_to_make_one(tmp_path):
     with pytest.raises(ExerciseError, match=r"does not exist: make a workspace with `cnnbook exercises init DIR`"):
         load_module(tmp_path / "my_layers.py")
+    with pytest.raises(ExerciseError, match=r"is a folder without my_layers.py"):
+        load_module(tmp_path)
+    write(tmp_path, REEXPORT)
+    assert load_module(tmp_path).Linear is cn.Linear  # the workspace folder will do
+    with pytest.raises(ExerciseError, match=r"is not a folder of notebooks: pass the book's notebooks/ folder"):
+        init_workspace(tmp_path / "ex", book=tmp_path / "nowhere")
+    assert not (tmp_path / "ex").exists()
 
 
 def test_unknown_exercise_names_are_refused():

@@ -94,6 +94,11 @@ def load_module(path):
     syntax error, or raises while it is imported (the line in the file, and the error).
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        if not (path / "my_layers.py").is_file():
+            raise ExerciseError(f"{path} is a folder without my_layers.py: pass the module's path, or the "
+                                f"workspace folder made by `cnnbook exercises init DIR`")
+        path = path / "my_layers.py"
     if not path.is_file():
         hint = "" if path.suffix == ".py" else " (expected a .py file)"
         raise ExerciseError(
@@ -120,7 +125,7 @@ def load_module(path):
     except SyntaxError as error:  # in a module it imports
         _restore(name, previous)
         raise ExerciseError(_syntax_message(Path(error.filename or path), error)) from None
-    except Exception as error:  # noqa: BLE001 - any error while importing is the learner's to see
+    except (Exception, SystemExit) as error:  # noqa: BLE001 - any error while importing is the learner's to see
         _restore(name, previous)
         line = _learner_line(error, path)
         where = f" at line {line[1]} ({line[2].strip()})" if line else ""
@@ -252,7 +257,7 @@ def grade_one(module, name, path=None):
                 return Result(name, NOT_WRITTEN, message, details, passed=passed + len(passing), total=total)
             except CheckFailed as failure:
                 failures.append(str(failure))
-            except Exception as error:  # noqa: BLE001 - the learner's code raised: report it
+            except (Exception, SystemExit) as error:  # noqa: BLE001 - the learner's code raised: report it
                 failures.append(_crash(error, check, path))
             else:
                 passing.append(check.setting)

@@ -405,7 +405,8 @@ def exercise_notebooks(book=None, names=None):
 
     book = Path(book) if book is not None else notebooks_dir()
     if not book.is_dir():
-        raise NotebookError(f"{book} is not a folder of notebooks (the book's notebooks/ folder)")
+        raise NotebookError(f"{book} is not a folder of notebooks: pass the book's notebooks/ folder "
+                            f"(in a clone of cnnbook), as in `cnnbook exercises init DIR --book PATH/notebooks`")
     stems = list(CHAPTERS) if names is None else list(names)
     out = {}
     for stem in stems:
