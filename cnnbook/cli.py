@@ -9,6 +9,8 @@
     cnnbook book launch [--check] [NOTEBOOK ...]   Colab badges and install lines
     cnnbook book edition sync|status|export|apply  the Korean edition, kept in step
     cnnbook train MODEL --dataset NAME --epochs N ...   train a model of the zoo (see --help)
+    cnnbook exercises init DIR     an exercise workspace: DIR/my_layers.py (stubs), DIR/notebooks/
+    cnnbook exercises check [NAME ...] [--module DIR/my_layers.py]   grade the exercises written so far
     cnnbook env                          versions, device, data root
 """
 
@@ -190,6 +192,18 @@ def _env(args):
     return EXIT_OK
 
 
+def _exercises_init(args):
+    from cnnbook import exercises
+
+    return exercises.init_command(args.dir, book=args.book)
+
+
+def _exercises_check(args):
+    from cnnbook import exercises
+
+    return exercises.check_command(args.names, module=args.module)
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -269,6 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--all", action="store_true", help="every prose cell, not only those that need it")
         p.set_defaults(func=_book_edition)
 
+    p = book_sub.add_parser("html", help="build the book's website from the committed notebooks")
+    p.add_argument("--output", default="build/html", help="output folder (default build/html)")
+    p.set_defaults(func=_book_html)
+
+    p = book_sub.add_parser("launch", help="give notebooks their Colab badge and install lines")
+    p.add_argument("notebooks", nargs="*", help="notebooks (names or prefixes); default all")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if any would change")
+    p.set_defaults(func=_book_launch)
+
     p = sub.add_parser(
         "train", help="train a model of the zoo on a dataset (resumable; torchrun for many processes)",
         description="Train MODEL on a dataset, writing config.json, metrics.csv, last.pt and best.pt "
@@ -278,14 +301,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(p)
     p.set_defaults(func=_train)
-    p = book_sub.add_parser("html", help="build the book's website from the committed notebooks")
-    p.add_argument("--output", default="build/html", help="output folder (default build/html)")
-    p.set_defaults(func=_book_html)
 
-    p = book_sub.add_parser("launch", help="give notebooks their Colab badge and install lines")
-    p.add_argument("notebooks", nargs="*", help="notebooks (names or prefixes); default all")
-    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if any would change")
-    p.set_defaults(func=_book_launch)
+    p_ex = sub.add_parser("exercises", help="the exercise edition: write the layers, graded by the book's checks")
+    ex_sub = p_ex.add_subparsers(dest="action", required=True)
+    p = ex_sub.add_parser("init", help="a workspace: DIR/my_layers.py with stubs, DIR/notebooks/ with exercise notebooks")
+    p.add_argument("dir", help="the workspace folder (made if missing; existing files are never overwritten)")
+    p.add_argument("--book", default=None, help="the book's notebooks folder (default: this checkout's notebooks/)")
+    p.set_defaults(func=_exercises_init)
+    p = ex_sub.add_parser("check", help="grade the exercises in my_layers.py (exit 0 only when all checked pass)")
+    p.add_argument("names", nargs="*", help="exercises to check (default: all), e.g. Conv2d Adam")
+    p.add_argument("--module", default="my_layers.py", help="the module to grade (default: ./my_layers.py)")
+    p.set_defaults(func=_exercises_check)
 
     p = sub.add_parser("env", help="versions, device, data root")
     p.set_defaults(func=_env)

@@ -5,36 +5,9 @@ import numpy as np
 import pytest
 
 import cnnbook.numpy as cn
+from cnnbook.checks import GRAD_TOL, Reseeded, spread
 
-TOL = 1e-7
-
-
-def spread(shape, seed=0, low=0.05):
-    """Distinct values at least ``low`` apart from 0 and from each other (relative to
-    eps = 1e-6): no ReLU kink and no max-pool tie lies within a nudge."""
-    rng = np.random.default_rng(seed)
-    n = int(np.prod(shape))
-    values = (rng.permutation(n) + 1) * (low / 2) + rng.uniform(0, low / 4, n)
-    signs = rng.choice([-1.0, 1.0], n)
-    return (values * signs).reshape(shape)
-
-
-class Reseeded(cn.Module):
-    """Wrap a stochastic layer so that every forward draws the same numbers: a gradient
-    check evaluates the layer many times and needs the same function each time."""
-
-    def __init__(self, make_layer, seed=0):
-        super().__init__()
-        self.generator = np.random.default_rng(seed)
-        self.seed = seed
-        self.layer = make_layer(self.generator)
-
-    def forward(self, x):
-        self.generator.bit_generator.state = np.random.PCG64(self.seed).state
-        return self.layer.forward(x)
-
-    def backward(self, dout):
-        return self.layer.backward(dout)
+TOL = GRAD_TOL
 
 
 CASES = [

@@ -2,7 +2,6 @@
 statistics of the random layers, and bad input."""
 
 import contextlib
-import inspect
 import os
 
 import numpy as np
@@ -14,52 +13,13 @@ from hypothesis import strategies as st
 
 import cnnbook.numpy as cn
 import cnnbook.torch as ct
+from cnnbook.checks import assert_close, check_against_torch, copy_params, signature_mismatches
+from cnnbook.checks import to_torch as t
+from cnnbook.checks.layers import batchnorm_case, conv2d_case, cross_entropy_case, linear_case, pool_case
 from cnnbook.numpy import conv as conv_module
 from cnnbook.numpy import functional as F
 
-RTOL = 1e-7
 FAST = settings(max_examples=25, deadline=None)
-
-
-def assert_close(actual, expected, rtol=RTOL):
-    """Equal to ``rtol`` relative to the scale of ``expected`` (its largest entry), so
-    entries that cancel to about 0 are held to the same absolute standard."""
-    expected = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
-    actual = np.asarray(actual)
-    assert actual.shape == expected.shape
-    scale = max(float(np.max(np.abs(expected))), 1e-300) if expected.size else 1.0
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale)
-
-
-def t(x, grad=False):
-    return torch.tensor(np.asarray(x), dtype=torch.float64, requires_grad=grad)
-
-
-def copy_params(layer, torch_layer):
-    with torch.no_grad():
-        for name, p in layer.named_parameters():
-            torch_layer.get_parameter(name).copy_(torch.from_numpy(p.data))
-
-
-def check_against_torch(layer, torch_fn, x, rng, torch_params=()):
-    """Forward and backward of ``layer`` against ``torch_fn(x_tensor)``; ``torch_params``
-    pairs (numpy Parameter, torch tensor) whose gradients must match too."""
-    x_before = x.copy()
-    out = layer.forward(x)
-    tx = t(x, grad=True)
-    t_out = torch_fn(tx)
-    assert_close(out, t_out)
-    dout = rng.standard_normal(out.shape)
-    dout_before = dout.copy()
-    layer.zero_grad()
-    dx = layer.backward(dout)
-    t_out.backward(t(dout))
-    assert_close(dx, tx.grad)
-    for p, tp in torch_params:
-        assert_close(p.grad, tp.grad)
-    # backward writes into neither its input nor the forward input
-    np.testing.assert_array_equal(x, x_before)
-    np.testing.assert_array_equal(dout, dout_before)
 
 
 # -- Linear ------------------------------------------------------------------------
@@ -74,13 +34,7 @@ def check_against_torch(layer, torch_fn, x, rng, torch_params=()):
     seed=st.integers(0, 2**16),
 )
 def test_linear_matches_torch(lead, fin, fout, bias, seed):
-    rng = np.random.default_rng(seed)
-    layer = cn.Linear(fin, fout, bias=bias)
-    tl = torch.nn.Linear(fin, fout, bias=bias, dtype=torch.float64)
-    copy_params(layer, tl)
-    x = rng.standard_normal((*lead, fin))
-    pairs = [(layer.weight, tl.weight)] + ([(layer.bias, tl.bias)] if bias else [])
-    check_against_torch(layer, tl, x, rng, pairs)
+    linear_case(cn.Linear, lead, fin, fout, bias, seed)
 
 
 def test_linear_shapes_follow_torch():
@@ -114,7 +68,7 @@ def test_conv2d_matches_torch(case, layout):
     (n, c_in, c_out, h, w), kernel, stride, padding, bias, seed = case
     # Conv2d picks its im2col layout by output width; force each one in turn.
     with conv_layout(layout):
-        check_conv2d(n, c_in, c_out, h, w, kernel, stride, padding, bias, seed)
+        conv2d_case(cn.Conv2d, n, c_in, c_out, h, w, kernel, stride, padding, bias, seed)
 
 
 @contextlib.contextmanager
@@ -129,20 +83,8 @@ def conv_layout(layout):
 
 def test_conv2d_layouts_on_a_wide_and_a_narrow_map():
     # Without forcing: a 20-wide output takes the per-image layout, a 4-wide one batch-last.
-    assert check_conv2d(3, 2, 4, 22, 24, 3, 1, 0, True, 0)._cache[-1] is False
-    assert check_conv2d(3, 2, 4, 6, 6, 3, 1, 0, True, 1)._cache[-1] is True
-
-
-def check_conv2d(n, c_in, c_out, h, w, kernel, stride, padding, bias, seed):
-    rng = np.random.default_rng(seed)
-    layer = cn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=bias)
-    tl = torch.nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=bias, dtype=torch.float64)
-    assert layer.weight.shape == tuple(tl.weight.shape)
-    copy_params(layer, tl)
-    x = rng.standard_normal((n, c_in, h, w))
-    pairs = [(layer.weight, tl.weight)] + ([(layer.bias, tl.bias)] if bias else [])
-    check_against_torch(layer, tl, x, rng, pairs)
-    return layer
+    assert conv2d_case(cn.Conv2d, 3, 2, 4, 22, 24, 3, 1, 0, True, 0)._cache[-1] is False
+    assert conv2d_case(cn.Conv2d, 3, 2, 4, 6, 6, 3, 1, 0, True, 1)._cache[-1] is True
 
 
 @settings(max_examples=15, deadline=None)
@@ -199,9 +141,7 @@ def pool_cases(draw, allow_padding=True):
 @given(pool_cases())
 def test_maxpool_matches_torch(case):
     shape, kernel, stride, padding, seed = case
-    rng = np.random.default_rng(seed)
-    layer = cn.MaxPool2d(kernel, stride, padding)
-    check_against_torch(layer, lambda tx: TF.max_pool2d(tx, kernel, stride, padding), rng.standard_normal(shape), rng)
+    pool_case(cn.MaxPool2d, np.random.default_rng(seed).standard_normal(shape), kernel, stride, padding, seed=seed)
 
 
 @FAST
@@ -211,8 +151,7 @@ def test_maxpool_ties_go_to_the_first_maximum_like_torch(case, levels):
     shape, kernel, stride, padding, seed = case
     rng = np.random.default_rng(seed)
     x = rng.integers(0, levels + 1, size=shape).astype(np.float64)
-    layer = cn.MaxPool2d(kernel, stride, padding)
-    check_against_torch(layer, lambda tx: TF.max_pool2d(tx, kernel, stride, padding), x, rng)
+    pool_case(cn.MaxPool2d, x, kernel, stride, padding, seed=seed)
 
 
 def test_maxpool_nan_propagates_like_torch():
@@ -238,9 +177,7 @@ def test_maxpool_padding_is_minus_infinity():
 @given(pool_cases())
 def test_avgpool_matches_torch(case):
     shape, kernel, stride, padding, seed = case
-    rng = np.random.default_rng(seed)
-    layer = cn.AvgPool2d(kernel, stride, padding)
-    check_against_torch(layer, lambda tx: TF.avg_pool2d(tx, kernel, stride, padding), rng.standard_normal(shape), rng)
+    pool_case(cn.AvgPool2d, np.random.default_rng(seed).standard_normal(shape), kernel, stride, padding, seed=seed)
 
 
 # -- stochastic pooling --------------------------------------------------------------
@@ -322,29 +259,10 @@ def test_stochastic_pool_default_generator_follows_manual_seed():
     seed=st.integers(0, 2**16),
 )
 def test_batchnorm_matches_torch_in_training_and_eval(kind, n, c, length, affine, seed):
-    rng = np.random.default_rng(seed)
-    if kind == "2d":
-        shape, layer, tl = (n, c, length, length + 1), cn.BatchNorm2d(c, affine=affine), torch.nn.BatchNorm2d(c, affine=affine, dtype=torch.float64)
-    else:
-        shape = (n, c) if kind == "1d" else (n, c, length)
-        layer, tl = cn.BatchNorm1d(c, affine=affine), torch.nn.BatchNorm1d(c, affine=affine, dtype=torch.float64)
-    if affine:
-        layer.weight.data[...] = rng.standard_normal(c)
-        layer.bias.data[...] = rng.standard_normal(c)
-        copy_params(layer, tl)
-    pairs = [(layer.weight, tl.weight), (layer.bias, tl.bias)] if affine else []
-    for _ in range(2):  # two steps, so the running statistics are checked after an update
-        x = rng.standard_normal(shape) * 3 + 1
-        for p in tl.parameters():
-            p.grad = None
-        check_against_torch(layer, tl, x, rng, pairs)
-        assert_close(layer.running_mean, tl.running_mean)
-        assert_close(layer.running_var, tl.running_var)
-    layer.eval()
-    tl.eval()
-    for p in tl.parameters():
-        p.grad = None
-    check_against_torch(layer, tl, rng.standard_normal(shape), rng, pairs)
+    # two training batches, so the running statistics are checked after an update, then eval
+    shape = {"2d": (n, c, length, length + 1), "1d": (n, c), "1d3": (n, c, length)}[kind]
+    layer = cn.BatchNorm2d if kind == "2d" else cn.BatchNorm1d
+    batchnorm_case(layer, shape, affine=affine, seed=seed, batches=2)
 
 
 def test_batchnorm_momentum_none_is_a_cumulative_average():
@@ -407,19 +325,9 @@ def test_flatten_matches_torch(start, end):
 @FAST
 @given(n=st.integers(1, 6), c=st.integers(1, 6), reduction=st.sampled_from(["mean", "sum"]), scale=st.sampled_from([1.0, 1000.0]), seed=st.integers(0, 2**16))
 def test_cross_entropy_matches_torch(n, c, reduction, scale, seed):
-    rng = np.random.default_rng(seed)
-    logits = rng.standard_normal((n, c)) * scale
-    targets = rng.integers(0, c, n)
-    loss_fn = cn.CrossEntropyLoss(reduction=reduction)
-    before = logits.copy()
-    loss = loss_fn(logits, targets)
-    tl = t(logits, grad=True)
-    t_loss = TF.cross_entropy(tl, torch.from_numpy(targets), reduction=reduction)
-    t_loss.backward()
+    loss_fn = cross_entropy_case(cn.CrossEntropyLoss, n, c, reduction, scale, seed)
+    loss = loss_fn(np.random.default_rng(seed).standard_normal((n, c)) * scale, np.zeros(n, dtype=int))
     assert isinstance(loss, float) and np.isfinite(loss)
-    assert_close(loss, t_loss)
-    assert_close(loss_fn.backward(), tl.grad)
-    np.testing.assert_array_equal(logits, before)
 
 
 def test_cross_entropy_backward_scales_by_dout():
@@ -686,35 +594,6 @@ NUMPY_LAYERS = sorted(
 def namesake(name):
     """``torch.nn``'s class of that name, or the torch twin for a layer torch.nn lacks."""
     return getattr(torch.nn, name, None) or getattr(ct, name)
-
-
-def signature_mismatches(ours, theirs):
-    """How the constructor of ``ours`` fails to mirror that of ``theirs`` (empty if it does).
-
-    A call written for ``theirs`` must mean the same with ``ours`` or fail loudly: the
-    positional parameters are a prefix of theirs, shared names have their defaults,
-    and everything else (extras such as ``generator``, and names that come after one
-    that ``ours`` leaves out, such as ``dtype`` after torch's ``device``) is keyword-only.
-    """
-    mine = inspect.signature(ours).parameters
-    other = inspect.signature(theirs).parameters
-
-    def positional(params):
-        return [p.name for p in params.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
-
-    problems = []
-    if positional(mine) != positional(other)[: len(positional(mine))]:
-        problems.append(f"positional {positional(mine)} is not a prefix of {positional(other)}")
-    for p in mine.values():
-        if p.kind is p.VAR_POSITIONAL:  # Sequential(*layers)
-            if [q.kind for q in other.values()] != [p.VAR_POSITIONAL]:
-                problems.append(f"*{p.name} where the other takes {list(other)}")
-        elif p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            problems.append(f"{p.name} is {p.kind.description}")
-    for name in mine.keys() & other.keys():
-        if mine[name].default != other[name].default:
-            problems.append(f"{name} defaults to {mine[name].default!r}, not {other[name].default!r}")
-    return problems
 
 
 @pytest.mark.parametrize("name", NUMPY_LAYERS)
