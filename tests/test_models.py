@@ -227,12 +227,13 @@ def test_forward_backward_every_model(name):
     torch.testing.assert_close(full, split, rtol=0, atol=0)
 
 
-# Small variants of each family, the kind the notebooks train on MNIST on a CPU.
+# Small variants of each family, the kind the notebooks train on MNIST on a CPU (dropout
+# off, so that a few steps on one batch show the model learning).
 SMALL_VARIANTS = {
     "lenet5": dict(small_input=True),
-    "alexnet": dict(small_input=True, width_div=8, hidden=128),
-    "vgg11": dict(small_input=True, width_div=8, hidden=64, batch_norm=True),
-    "googlenet": dict(small_input=True, width_div=8),
+    "alexnet": dict(small_input=True, width_div=8, hidden=128, dropout=0.0),
+    "vgg11": dict(small_input=True, width_div=8, hidden=64, batch_norm=True, dropout=0.0),
+    "googlenet": dict(small_input=True, width_div=16, dropout=0.0, aux_dropout=0.0),
     "resnet18": dict(small_input=True, width=8),
     "densenet121": dict(
         small_input=True, growth_rate=8, block_config=(2, 2, 2, 2), num_init_features=16
@@ -242,25 +243,40 @@ SMALL_VARIANTS = {
         inc_sec=(4, 8, 8, 16), widths=(16, 32, 64, 128),
     ),
 }
+TRAIN_STEPS = 20
+# The loss after TRAIN_STEPS Adam steps must be at most this fraction of the first loss.
+# Measured with seeds 0-5 in place of 0: at most 0.76 for VGG-11 (the slowest), 0.57 for
+# GoogLeNet, 0.37 for DenseNet and 0.16 for the others.
+LOSS_RATIO_MAX = 0.85
 
 
 @pytest.mark.parametrize("name", list(SMALL_VARIANTS))
-def test_small_variant_trains_on_mnist_sized_input(name):
+def test_small_variant_learns_a_batch(name):
     torch.manual_seed(0)
     model = get_model(name, num_classes=10, in_channels=1, **SMALL_VARIANTS[name])
-    x, y = torch.randn(8, 1, 28, 28), torch.arange(8) % 10
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    if name == "alexnet":
+        # AlexNet keeps PyTorch's default initialization (as torchvision's does), under
+        # which a small AlexNet barely moves in 20 steps; notebook 14 re-initializes it
+        # with He's, and so does this test.
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+    # One image per class, so that learning the class frequencies (the biases) alone
+    # cannot lower the loss: it has to come from the images.
+    x, y = torch.randn(10, 1, 28, 28), torch.arange(10)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     model.train()
     losses = []
-    for _ in range(2):
-        outs = outputs_of(model(x))
-        loss = sum(nn.functional.cross_entropy(out, y) for out in outs)
+    for _ in range(TRAIN_STEPS):
+        outs = outputs_of(model(x))  # GoogLeNet: the mean of its three losses
+        loss = sum(nn.functional.cross_entropy(out, y) for out in outs) / len(outs)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
     assert all(math.isfinite(v) for v in losses)
-    assert losses[1] != losses[0]  # the step changed the parameters
+    assert losses[-1] <= LOSS_RATIO_MAX * losses[0], losses
 
 
 # ---------------------------------------------------------------- input checks
