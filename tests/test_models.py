@@ -10,6 +10,7 @@ from cnnbook.models import (
     AlexNet,
     BasicBlock,
     Bottleneck,
+    DenseLayer,
     DenseNet,
     GoogLeNet,
     GoogLeNetOutputs,
@@ -408,6 +409,17 @@ def test_densenet_compression():
     half = DenseNet(growth_rate=4, block_config=(1, 2, 1, 1), num_init_features=8)
     # 8 + 1*4 = 12 maps after the first block, halved by its transition.
     assert half.transition1.conv.out_channels == 6
+
+
+def test_dense_layer_has_a_dropout_module_only_with_a_drop_rate():
+    config = dict(growth_rate=4, block_config=(1, 2, 1, 1), num_init_features=8)
+    plain = DenseNet(**config)
+    assert not any(isinstance(m, nn.Dropout) for m in plain.modules())
+    assert DenseLayer(8, 4).dropout is None
+    dropped = DenseNet(**config, drop_rate=0.2)
+    layers = [m for m in dropped.modules() if isinstance(m, DenseLayer)]
+    assert len(layers) == 5
+    assert all(isinstance(m.dropout, nn.Dropout) and m.dropout.p == 0.2 for m in layers)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,9 @@ class DenseLayer(nn.Module):
     The normalization and activation come *before* each convolution (pre-activation),
     because the layer's input is a concatenation of earlier outputs that were never
     normalized together. The 1x1 "bottleneck" keeps the 3x3 convolution's cost fixed
-    while the input keeps growing.
+    while the input keeps growing. Dropout (``drop_rate > 0``) follows the 3x3
+    convolution; with ``drop_rate=0`` the layer has no dropout module (``dropout`` is
+    ``None``).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``.
@@ -28,12 +30,12 @@ class DenseLayer(nn.Module):
         self.norm2 = nn.BatchNorm2d(inner)
         self.relu2 = nn.ReLU()
         self.conv2 = nn.Conv2d(inner, growth_rate, kernel_size=3, padding=1, bias=False)
-        self.dropout = nn.Dropout(drop_rate)
+        self.dropout = nn.Dropout(drop_rate) if drop_rate > 0 else None
 
     def forward(self, x):
         x = self.conv1(self.relu1(self.norm1(x)))
         x = self.conv2(self.relu2(self.norm2(x)))
-        return self.dropout(x)
+        return x if self.dropout is None else self.dropout(x)
 
 
 class DenseBlock(nn.Module):
