@@ -1,6 +1,7 @@
 """Tests for cnnbook.models: every registered model, the published counts, the summaries."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -399,6 +400,38 @@ def test_plain_resnet_has_no_shortcut_effect():
         assert (plain.forward_features(x) == 0).all()
         torch.testing.assert_close(plain(x), plain.fc.bias.expand(2, 10))
         assert residual.forward_features(x).abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_plain_and_residual_twins_share_every_layer_but_the_projections(name):
+    kwargs = dict(num_classes=10, in_channels=1, small_input=True, width=4)
+
+    def build(residual, seed=0):
+        torch.manual_seed(seed)
+        return get_model(name, residual=residual, **kwargs)
+
+    plain, residual = build(False), build(True)
+    shared, everything = plain.state_dict(), residual.state_dict()
+    extra = set(everything) - set(shared)
+    assert set(shared) <= set(everything)
+    # The only extra tensors: the 1x1 projection and batch norm of each stage's first
+    # block that changes the shape (layer1's too with Bottleneck's 4x expansion).
+    stages = "234" if name == "resnet18" else "1234"
+    assert {k.split(".downsample.")[0] for k in extra} == {f"layer{i}.0" for i in stages}
+    assert all(re.fullmatch(r"layer\d\.0\.downsample\.[01]\.\w+", k) for k in extra)
+    # The same seed gives the same weights: the projections draw their random numbers last.
+    for key, tensor in shared.items():
+        assert torch.equal(tensor, everything[key]), key
+    # Copying gives them from any start.
+    other = build(True, seed=1)
+    assert not torch.equal(other.conv1.weight, plain.conv1.weight)
+    result = other.load_state_dict(plain.state_dict(), strict=False)
+    # (Batch norm does not report its step counter, num_batches_tracked, as missing.)
+    counters = {k for k in extra if k.endswith(".num_batches_tracked")}
+    assert result.unexpected_keys == [] and set(result.missing_keys) == extra - counters
+    for key, tensor in other.state_dict().items():
+        if key in shared:
+            assert torch.equal(tensor, shared[key]), key
 
 
 def test_densenet_compression():

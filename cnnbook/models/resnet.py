@@ -15,13 +15,38 @@ def conv1x1(in_channels, out_channels, stride=1):
     return nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)
 
 
-class BasicBlock(nn.Module):
+class _ResidualBlock(nn.Module):
+    """What the two blocks share: the shortcut, added after their main path is built."""
+
+    def add_shortcut(self):
+        """Make a plain block (``residual=False``) residual, in place.
+
+        Where the identity cannot be added (the block changes the resolution or the
+        channel count) this builds the projection ``downsample``: a 1x1 convolution with
+        batch norm, the paper's option B. Building it after the main path means the block's
+        other layers draw the same random numbers whether or not it has a shortcut.
+        """
+        self.residual = True
+        if self.stride != 1 or self.in_channels != self.out_channels:
+            self.downsample = nn.Sequential(
+                conv1x1(self.in_channels, self.out_channels, self.stride),
+                nn.BatchNorm2d(self.out_channels),
+            )
+
+    def _add_shortcut_to(self, out, x):
+        if not self.residual:
+            return out
+        return out + (x if self.downsample is None else self.downsample(x))
+
+
+class BasicBlock(_ResidualBlock):
     """Two 3x3 convolutions and a shortcut: ``relu(F(x) + x)``, ResNet-18/34's block.
 
     When the block changes the resolution or the channel count, the shortcut is a 1x1
     convolution with batch norm (``downsample``, the paper's option B). With
     ``residual=False`` the shortcut, and with it ``downsample``, is left out: the block is
-    ``relu(F(x))``, a layer pair of the paper's plain network.
+    ``relu(F(x))``, a layer pair of the paper's plain network. The layers of ``F`` have
+    the same names and shapes either way (see :meth:`add_shortcut`).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``.
@@ -32,25 +57,25 @@ class BasicBlock(nn.Module):
 
     def __init__(self, in_channels, channels, stride=1, residual=True):
         super().__init__()
-        out_channels = channels * self.expansion
-        self.residual = residual
+        self.in_channels, self.stride = in_channels, stride
+        self.out_channels = out_channels = channels * self.expansion
         self.conv1 = conv3x3(in_channels, channels, stride)
         self.bn1 = nn.BatchNorm2d(channels)
         self.relu1 = nn.ReLU()
         self.conv2 = conv3x3(channels, out_channels)
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.relu2 = nn.ReLU()
-        self.downsample = _shortcut(in_channels, out_channels, stride, residual)
+        self.residual, self.downsample = False, None
+        if residual:
+            self.add_shortcut()
 
     def forward(self, x):
         out = self.relu1(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        if self.residual:
-            out = out + (x if self.downsample is None else self.downsample(x))
-        return self.relu2(out)
+        return self.relu2(self._add_shortcut_to(out, x))
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_ResidualBlock):
     """1x1 reduce, 3x3, 1x1 expand (4x) and a shortcut: ResNet-50/101/152's block.
 
     The stride sits on the 3x3 convolution (torchvision's "ResNet v1.5"; the paper puts
@@ -65,8 +90,8 @@ class Bottleneck(nn.Module):
 
     def __init__(self, in_channels, channels, stride=1, residual=True):
         super().__init__()
-        out_channels = channels * self.expansion
-        self.residual = residual
+        self.in_channels, self.stride = in_channels, stride
+        self.out_channels = out_channels = channels * self.expansion
         self.conv1 = conv1x1(in_channels, channels)
         self.bn1 = nn.BatchNorm2d(channels)
         self.relu1 = nn.ReLU()
@@ -76,22 +101,15 @@ class Bottleneck(nn.Module):
         self.conv3 = conv1x1(channels, out_channels)
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu3 = nn.ReLU()
-        self.downsample = _shortcut(in_channels, out_channels, stride, residual)
+        self.residual, self.downsample = False, None
+        if residual:
+            self.add_shortcut()
 
     def forward(self, x):
         out = self.relu1(self.bn1(self.conv1(x)))
         out = self.relu2(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        if self.residual:
-            out = out + (x if self.downsample is None else self.downsample(x))
-        return self.relu3(out)
-
-
-def _shortcut(in_channels, out_channels, stride, residual):
-    # A projection only where the identity cannot be added: the shapes differ.
-    if not residual or (stride == 1 and in_channels == out_channels):
-        return None
-    return nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+        return self.relu3(self._add_shortcut_to(out, x))
 
 
 # depth -> (block, number of blocks in each of the four stages), the paper's Table 1.
@@ -110,6 +128,13 @@ class ResNet(nn.Module):
     Stage ``i`` (0-based) has ``layers[i]`` blocks of width ``width * 2**i``; every stage
     but the first halves the resolution in its first block. At ImageNet settings
     ResNet-18, -34 and -50 have 11,689,512, 21,797,672 and 25,557,032 parameters.
+
+    A plain net (``residual=False``) and its residual twin built from the same seed start
+    from the same weights: their shared layers have the same names and shapes, and the
+    shortcut projections are built (and initialized) after every other layer, so they do
+    not shift the random numbers the other layers draw. Copying works too:
+    ``residual.load_state_dict(plain.state_dict(), strict=False)`` copies every tensor
+    but the projections' and reports only ``downsample`` tensors as missing.
 
     Args:
         block: :class:`BasicBlock` or :class:`Bottleneck`.
@@ -169,7 +194,8 @@ class ResNet(nn.Module):
             stride = 1 if i == 0 else 2
             blocks = []
             for j in range(num_blocks):
-                blocks.append(block(channels, width * 2**i, stride if j == 0 else 1, residual))
+                # Plain for now: the shortcuts are added after every other layer, below.
+                blocks.append(block(channels, width * 2**i, stride if j == 0 else 1, False))
                 channels = width * 2**i * block.expansion
             self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
         self.num_features = channels
@@ -177,22 +203,32 @@ class ResNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.flatten = nn.Flatten(1)
         self.fc = nn.Linear(channels, num_classes)
-        self._init_weights(zero_init_residual)
+        self._init_weights(self.modules())
+        # The shortcuts come last, built and initialized after every other layer, so
+        # that a plain twin (residual=False) built from the same seed draws the same
+        # random numbers for every layer the two nets share.
+        if residual:
+            for b in self.blocks():
+                b.add_shortcut()
+                if b.downsample is not None:
+                    self._init_weights(b.downsample.modules())
+        if zero_init_residual:
+            for b in self.blocks():
+                nn.init.zeros_(b.bn3.weight if isinstance(b, Bottleneck) else b.bn2.weight)
 
-    def _init_weights(self, zero_init_residual):
+    def blocks(self):
+        """The residual (or plain) blocks of the four stages, in order."""
+        return [b for i in range(1, 5) for b in getattr(self, f"layer{i}")]
+
+    @staticmethod
+    def _init_weights(modules):
         # torchvision's initialization: He (fan-out) for convolutions.
-        for m in self.modules():
+        for m in modules:
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-        if zero_init_residual:
-            for m in self.modules():
-                if isinstance(m, BasicBlock):
-                    nn.init.zeros_(m.bn2.weight)
-                elif isinstance(m, Bottleneck):
-                    nn.init.zeros_(m.bn3.weight)
 
     @explains_small_inputs
     def forward_features(self, x):
