@@ -13,6 +13,7 @@ from cnnbook.models import (
     Bottleneck,
     DenseLayer,
     DenseNet,
+    DualPathBlock,
     GoogLeNet,
     GoogLeNetOutputs,
     LeNet5,
@@ -434,6 +435,35 @@ def test_plain_and_residual_twins_share_every_layer_but_the_projections(name):
             assert torch.equal(tensor, shared[key]), key
 
 
+@pytest.mark.parametrize("b", [False, True])
+def test_dpn_with_the_dense_path_off_has_only_the_residual_path(b):
+    kwargs = dict(
+        num_classes=10, in_channels=1, small_input=True, b=b,
+        num_init_features=2, k_r=32, groups=8, widths=(16, 32, 64, 128),
+    )
+    torch.manual_seed(0)
+    model = dpn68(inc_sec=(0, 0, 0, 0), k_sec=(2, 2, 2, 2), **kwargs).eval()
+    blocks = [m for m in model.modules() if isinstance(m, DualPathBlock)]
+    assert len(blocks) == 8 and all(block.inc == 0 for block in blocks)
+    assert all(p.numel() > 0 for p in model.parameters())  # no empty layers
+    assert model.num_features == 128
+    with torch.no_grad():
+        assert model.forward_features(torch.randn(2, 1, 28, 28)).shape == (2, 128, 4, 4)
+        # A block adds its bottleneck's output to its input and concatenates nothing.
+        block, x = model.conv3[1], torch.randn(2, 32, 14, 14)
+        y = block.c1x1_c(block.c3x3_b(block.c1x1_a(x)))
+        if b:
+            y = block.c1x1_c1(y)
+        torch.testing.assert_close(block(x), x + y)
+    with_dense = dpn68(k_sec=(2, 2, 2, 2), **kwargs)
+    assert count_parameters(model) < count_parameters(with_dense)
+    # One stage without it: the others keep theirs.
+    mixed = dpn68(inc_sec=(4, 0, 8, 0), **kwargs).eval()
+    assert (mixed.conv3[0].inc, mixed.conv4[0].inc) == (0, 8)
+    with torch.no_grad():
+        assert mixed.forward_features(torch.randn(2, 1, 28, 28)).shape == (2, 128, 4, 4)
+
+
 def test_densenet_compression():
     model = DenseNet(growth_rate=4, block_config=(1, 2, 1, 1), num_init_features=8, compression=1.0)
     transitions = [m for m in model.modules() if isinstance(m, Transition)]
@@ -462,6 +492,8 @@ def test_dense_layer_has_a_dropout_module_only_with_a_drop_rate():
         (DenseNet, dict(block_config=(6, 12, 24)), "four positive layer counts"),
         (DenseNet, dict(compression=0.0), "compression"),
         (get_model, dict(name="dpn92", k_r=100, groups=32), "multiple of groups"),
+        (get_model, dict(name="dpn92", inc_sec=(16, -1, 24, 128)), "at least 0 in inc_sec"),
+        (get_model, dict(name="dpn92", widths=(256, 0, 1024, 2048)), "positive widths"),
     ],
 )
 def test_bad_configuration_raises_value_error(factory, kwargs, message):

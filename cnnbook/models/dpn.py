@@ -1,5 +1,7 @@
 """Dual Path Networks (Chen et al., 2017): a residual path and a dense path side by side."""
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -38,6 +40,9 @@ class DualPathBlock(nn.Module):
     With ``b=True`` (DPN-68b) the last 1x1 convolution is two convolutions, one per path,
     after a shared BN-ReLU; the parameter count is the same.
 
+    With ``inc=0`` the block has no dense path: it adds its bottleneck's output to the
+    residual path and concatenates nothing (a pre-activation ResNeXt block).
+
     Shape:
         - Input: ``(N, in_channels, H, W)``.
         - Output: ``(N, res_channels + D + inc, H_out, W_out)`` where ``D`` is the input's
@@ -52,12 +57,15 @@ class DualPathBlock(nn.Module):
         super().__init__()
         if not project and stride != 1:
             raise ValueError(f"a block with stride {stride} must project its input (project=True)")
-        if not project and in_channels <= res_channels:
+        if not project and in_channels < res_channels:
             raise ValueError(
-                f"a block without projection needs more than res_channels={res_channels} "
+                f"a block without projection needs at least res_channels={res_channels} "
                 f"input channels (residual + dense), got {in_channels}"
             )
+        if inc < 0:
+            raise ValueError(f"inc must be at least 0 (0: no dense path), got {inc}")
         self.res_channels = res_channels
+        self.inc = inc
         self.c1x1_w = (
             BnActConv2d(in_channels, res_channels + 2 * inc, 1, stride=stride) if project else None
         )
@@ -66,7 +74,7 @@ class DualPathBlock(nn.Module):
         if b:
             self.c1x1_c = nn.Sequential(nn.BatchNorm2d(mid_channels, eps=0.001), nn.ReLU())
             self.c1x1_c1 = nn.Conv2d(mid_channels, res_channels, 1, bias=False)
-            self.c1x1_c2 = nn.Conv2d(mid_channels, inc, 1, bias=False)
+            self.c1x1_c2 = nn.Conv2d(mid_channels, inc, 1, bias=False) if inc else None
         else:
             self.c1x1_c = BnActConv2d(mid_channels, res_channels + inc, 1)
             self.c1x1_c1 = None
@@ -76,10 +84,13 @@ class DualPathBlock(nn.Module):
         paths = x if self.c1x1_w is None else self.c1x1_w(x)
         residual, dense = paths[:, : self.res_channels], paths[:, self.res_channels :]
         y = self.c1x1_c(self.c3x3_b(self.c1x1_a(x)))
-        if self.c1x1_c1 is not None:
-            new_residual, new_dense = self.c1x1_c1(y), self.c1x1_c2(y)
-        else:
+        if self.c1x1_c1 is None:
             new_residual, new_dense = y[:, : self.res_channels], y[:, self.res_channels :]
+        else:
+            new_residual = self.c1x1_c1(y)
+            new_dense = y[:, :0] if self.c1x1_c2 is None else self.c1x1_c2(y)
+        if dense.shape[1] == 0 and new_dense.shape[1] == 0:  # no dense path (inc=0)
+            return residual + new_residual
         return torch.cat([residual + new_residual, dense, new_dense], dim=1)
 
 
@@ -111,12 +122,17 @@ class DPN(nn.Module):
     12,611,602 parameters and DPN-92 37,668,392 (timm's counts; timm's classifier is a
     1x1 convolution, here an ``nn.Linear`` with the same parameters).
 
+    ``inc_sec=(0, 0, 0, 0)`` switches the dense path off: every block then only adds to
+    its residual path (a pre-activation ResNeXt with DPN's widths), and the features have
+    ``widths[3]`` channels. A stage with ``inc_sec[i] = 0`` has no dense path, whatever
+    the others have, since each stage starts its paths afresh.
+
     Args:
         num_init_features: channels of the stem convolution.
         k_r: bottleneck channels of the first stage (doubled at each later stage).
         groups: groups of the 3x3 convolution; ``k_r`` must be a multiple of it.
         k_sec: four block counts.
-        inc_sec: four dense-path increments per block.
+        inc_sec: four dense-path increments per block; 0 turns a stage's dense path off.
         widths: residual-path channels of the four stages; ``(64, 128, 256, 512)`` for
             DPN-68, ``(256, 512, 1024, 2048)`` for the larger models.
         stem_kernel_size: the stem convolution's kernel (3 for DPN-68, 7 otherwise); it
@@ -155,11 +171,16 @@ class DPN(nn.Module):
         small_input=False,
     ):
         super().__init__()
-        if not (len(k_sec) == len(inc_sec) == len(widths) == 4) or any(n < 1 for n in k_sec):
+        k_sec, inc_sec, widths = tuple(k_sec), tuple(inc_sec), tuple(widths)
+        if (
+            not (len(k_sec) == len(inc_sec) == len(widths) == 4)
+            or not all(_is_count(n, 1) for n in k_sec + widths)
+            or not all(_is_count(n, 0) for n in inc_sec)
+        ):
             raise ValueError(
                 "k_sec, inc_sec and widths must each have four entries (positive block "
-                f"counts in k_sec), got k_sec={tuple(k_sec)}, inc_sec={tuple(inc_sec)}, "
-                f"widths={tuple(widths)}"
+                "counts in k_sec, positive widths, increments of at least 0 in inc_sec), "
+                f"got k_sec={k_sec}, inc_sec={inc_sec}, widths={widths}"
             )
         if k_r % groups != 0:
             raise ValueError(f"k_r must be a multiple of groups, got k_r={k_r}, groups={groups}")
@@ -222,6 +243,10 @@ class DPN(nn.Module):
 
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
+
+
+def _is_count(n, least):
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= least
 
 
 def _dpn(depth, num_classes, in_channels, kwargs):
