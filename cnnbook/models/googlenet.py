@@ -114,10 +114,25 @@ class InceptionAux(nn.Module):
 class GoogLeNet(nn.Module):
     """GoogLeNet (Inception v1): a stem, nine inception modules, global average pooling.
 
-    Batch norm follows every convolution (torchvision's form; the paper predates batch
-    norm) and the third inception branch is 5x5 as in the paper. At ImageNet settings
-    the model has 7,005,832 parameters without the auxiliary classifiers and 13,385,816
-    with them.
+    The layers, their widths and the map sizes are those of the paper's Table 1 (with
+    ``small_input=False``), including the 5x5 convolution of the third inception branch,
+    where torchvision's GoogLeNet has 3x3 (a known slip it keeps for its pretrained
+    weights, pytorch/vision issue 906, which gives its model fewer parameters). The model
+    departs from the paper where torchvision's does:
+
+    - Batch norm follows every convolution (the paper predates batch norm), and the
+      convolutions have no bias.
+    - The two local response normalizations of the paper's stem (after the first max
+      pool and after the 3x3 convolution) are left out.
+    - The last max pool (``maxpool4``, between inception4e and inception5a) is 2x2 with
+      stride 2 where Table 1 has 3x3 with stride 2 like the other three. Both take a
+      14x14 map to 7x7 (every max pool rounds up, ``ceil_mode=True``).
+    - The auxiliary classifiers pool to 4x4 adaptively instead of with a 5x5 stride-3
+      average pool (the same 4x4 from the paper's 14x14 maps), see :class:`InceptionAux`.
+    - The final 7x7 average pool is an adaptive one, so other input sizes work.
+
+    At ImageNet settings the model has 7,005,832 parameters without the auxiliary
+    classifiers and 13,385,816 with them.
 
     With ``aux_logits=True`` two auxiliary classifiers sit on inception4a and
     inception4d. In training mode ``forward`` then returns ``GoogLeNetOutputs(logits,
