@@ -3,11 +3,15 @@
 import math
 import re
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from cnnbook.models import (
+    DPN,
+    VGG,
+    VGG_CFGS,
     AlexNet,
     BasicBlock,
     Bottleneck,
@@ -95,7 +99,7 @@ def test_list_models_names_every_factory_in_course_order():
 
 
 def test_get_model_passes_keyword_arguments_to_the_factory():
-    model = get_model("resnet18", num_classes=7, in_channels=1, width=8)
+    model = get_model("resnet18", num_classes=7, in_channels=1, width_div=8)
     assert isinstance(model, ResNet)
     assert model.fc.out_features == 7
     assert model.conv1.in_channels == 1
@@ -147,6 +151,114 @@ def test_count_parameters_trainable_only():
     model.conv1.weight.requires_grad_(False)
     assert count_parameters(model, trainable_only=True) == 61_706 - 150
     assert count_parameters(model) == 61_706
+
+
+# ---------------------------------------------------------------- width_div
+
+# The largest width_div each registered model takes: every channel count c // width_div
+# stays at least 1 (and DPN's grouped 3x3 keeps its channels a multiple of its groups).
+LARGEST_WIDTH_DIV = {
+    "lenet5": 6,  # C1's 6 maps
+    "alexnet": 64,
+    **{name: 64 for name in EXPECTED_NAMES if name.startswith("vgg")},
+    "googlenet": 16,  # ch5x5red of inception3a and 4a
+    **{name: 64 for name in EXPECTED_NAMES if name.startswith("resnet")},
+    **{name: 32 for name in EXPECTED_NAMES if name.startswith("densenet")},  # growth rate
+    "dpn68": 10,  # its stem's 10 channels
+    "dpn92": 16, "dpn98": 16, "dpn131": 16,  # the first stage's increment, 16
+}  # fmt: skip
+
+# Every family class, with the arguments that make it buildable.
+FAMILY_CLASSES = [
+    (LeNet5, {}),
+    (AlexNet, {}),
+    (VGG, {"cfg": VGG_CFGS[11]}),
+    (GoogLeNet, {}),
+    (ResNet, {"block": BasicBlock, "layers": (2, 2, 2, 2)}),
+    (DenseNet, {}),
+    (DPN, {}),
+]
+
+
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_largest_width_div_builds_and_one_more_is_refused_naming_it(name):
+    largest = LARGEST_WIDTH_DIV[name]
+    assert build_on_meta(name, width_div=largest).width_div == largest
+    expected = rf"width_div={largest + 1} would .* the largest width_div that works is {largest}\b"
+    with pytest.raises(ValueError, match=expected):
+        build_on_meta(name, width_div=largest + 1)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.0, "4", True, None])
+@pytest.mark.parametrize("cls, kwargs", FAMILY_CLASSES, ids=lambda v: getattr(v, "__name__", ""))
+def test_width_div_must_be_a_positive_integer(cls, kwargs, bad):
+    expected = rf"{cls.__name__}: width_div must be a positive integer, got {re.escape(repr(bad))}"
+    with torch.device("meta"), pytest.raises(ValueError, match=expected):
+        cls(**kwargs, width_div=bad)
+
+
+def test_width_div_takes_numpy_integers():
+    model = LeNet5(width_div=np.int64(2))
+    assert model.width_div == 2 and type(model.width_div) is int
+    assert model.conv1.out_channels == 3
+
+
+def _conv_widths(modules):
+    return [m.out_channels for m in modules if isinstance(m, nn.Conv2d)]
+
+
+def test_width_div_divides_every_channel_count():
+    with torch.device("meta"):
+        lenet = get_model("lenet5", width_div=2)
+        alex = get_model("alexnet", width_div=8)
+        vgg = get_model("vgg11", width_div=8)
+        goog = get_model("googlenet", width_div=16)
+        res = get_model("resnet50", width_div=4)
+        dense = get_model("densenet121", width_div=4)
+        dpn = get_model("dpn92", width_div=8)
+    assert _conv_widths(lenet.modules()) == [3, 8, 60] and lenet.fc1.out_features == 42
+    assert _conv_widths(alex.features) == [8, 24, 48, 32, 32]
+    assert alex.classifier[1].out_features == 4096 // 8
+    assert _conv_widths(vgg.features) == [8, 16, 32, 32, 64, 64, 64, 64]
+    assert vgg.classifier[0].out_features == 4096 // 8
+    assert goog.conv1.conv.out_channels == 4 and goog.conv3.conv.out_channels == 12
+    assert _conv_widths(goog.inception3a.modules()) == [4, 6, 8, 1, 2, 2]  # (64, 96, ...) / 16
+    assert (goog.aux1.conv.conv.out_channels, goog.aux1.fc1.out_features) == (8, 64)
+    assert res.conv1.out_channels == 16
+    assert _conv_widths(res.layer4[1].modules()) == [128, 128, 512]  # (512, 512, 2048) / 4
+    assert dense.conv0.out_channels == 16
+    assert dense.denseblock1.layers[0].conv2.out_channels == 8  # growth rate 32 / 4
+    assert dense.num_features == 1024 // 4
+    assert dpn.conv1[0].out_channels == 8 and dpn.conv2[0].c1x1_a.conv.out_channels == 12
+    assert dpn.conv5[0].res_channels == 2048 // 8
+    assert dpn.num_features == 2688 // 8  # 2048 + 3 * 128 + 2 * 128 at width_div=1
+
+
+def test_width_div_keeps_the_explicit_hidden_width():
+    with torch.device("meta"):
+        assert get_model("alexnet", width_div=8, hidden=100).classifier[1].out_features == 100
+        assert get_model("vgg11", width_div=8, hidden=100).classifier[0].out_features == 100
+
+
+@pytest.mark.parametrize("width_div", [1, 2, 4, 8, 16])
+def test_dpn_width_div_divides_the_groups_and_keeps_their_width(width_div):
+    with torch.device("meta"):
+        model = get_model("dpn92", width_div=width_div)
+    conv = model.conv2[0].c3x3_b.conv
+    assert conv.groups == 32 // width_div
+    assert conv.weight.shape[1] == 96 // 32  # input channels per group, as at width_div=1
+
+
+def test_dpn_width_div_that_breaks_the_groups_is_refused_listing_those_that_work():
+    expected = (
+        r"width_div=3 would give a grouped convolution 32 channels in 10 groups .* "
+        r"the largest width_div that works is 16 "
+        r"\(these work: 1, 2, 4, 8, 10, 11, 12, 14, 15, 16\)"
+    )
+    with pytest.raises(ValueError, match=expected):
+        build_on_meta("dpn92", width_div=3)
+    # An ungrouped DPN takes any width_div its channels allow.
+    assert build_on_meta("dpn92", groups=1, width_div=3).conv2[0].c3x3_b.conv.groups == 1
 
 
 # ---------------------------------------------------------------- shapes
@@ -237,14 +349,9 @@ SMALL_VARIANTS = {
     "alexnet": dict(small_input=True, width_div=8, hidden=128, dropout=0.0),
     "vgg11": dict(small_input=True, width_div=8, hidden=64, batch_norm=True, dropout=0.0),
     "googlenet": dict(small_input=True, width_div=16, dropout=0.0, aux_dropout=0.0),
-    "resnet18": dict(small_input=True, width=8),
-    "densenet121": dict(
-        small_input=True, growth_rate=8, block_config=(2, 2, 2, 2), num_init_features=16
-    ),
-    "dpn68": dict(
-        small_input=True, num_init_features=16, k_r=16, groups=4, k_sec=(1, 1, 1, 1),
-        inc_sec=(4, 8, 8, 16), widths=(16, 32, 64, 128),
-    ),
+    "resnet18": dict(small_input=True, width_div=8),
+    "densenet121": dict(small_input=True, width_div=4, block_config=(2, 2, 2, 2)),
+    "dpn68": dict(small_input=True, width_div=4, k_sec=(1, 1, 1, 1)),
 }
 TRAIN_STEPS = 20
 # The loss after TRAIN_STEPS Adam steps must be at most this fraction of the first loss.
@@ -286,7 +393,7 @@ def test_small_variant_learns_a_batch(name):
 
 
 def test_wrong_channel_count_raises_value_error():
-    model = resnet18(num_classes=10, in_channels=1, small_input=True, width=8)
+    model = resnet18(num_classes=10, in_channels=1, small_input=True, width_div=8)
     expected = r"expected input of shape \(N, 1, H, W\), got shape \(2, 3, 28, 28\)"
     with pytest.raises(ValueError, match=expected):
         model(torch.zeros(2, 3, 28, 28))
@@ -386,7 +493,9 @@ def test_residual_false_removes_the_shortcut(block_class, stride):
 
 def test_plain_resnet_has_no_shortcut_effect():
     torch.manual_seed(0)
-    kwargs = dict(num_classes=10, in_channels=1, small_input=True, width=8, zero_init_residual=True)
+    kwargs = dict(
+        num_classes=10, in_channels=1, small_input=True, width_div=8, zero_init_residual=True
+    )
     residual, plain = resnet18(**kwargs).eval(), resnet18(residual=False, **kwargs).eval()
     projections = sum(
         count_parameters(m.downsample) for m in residual.modules()
@@ -405,7 +514,7 @@ def test_plain_resnet_has_no_shortcut_effect():
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50"])
 def test_plain_and_residual_twins_share_every_layer_but_the_projections(name):
-    kwargs = dict(num_classes=10, in_channels=1, small_input=True, width=4)
+    kwargs = dict(num_classes=10, in_channels=1, small_input=True, width_div=16)
 
     def build(residual, seed=0):
         torch.manual_seed(seed)
@@ -494,6 +603,8 @@ def test_dense_layer_has_a_dropout_module_only_with_a_drop_rate():
         (get_model, dict(name="dpn92", k_r=100, groups=32), "multiple of groups"),
         (get_model, dict(name="dpn92", inc_sec=(16, -1, 24, 128)), "at least 0 in inc_sec"),
         (get_model, dict(name="dpn92", widths=(256, 0, 1024, 2048)), "positive widths"),
+        (DenseNet, dict(growth_rate=0), "positive integer widths"),
+        (DenseNet, dict(compression=0.001), "compression=0.001 leaves transition 1 no"),
     ],
 )
 def test_bad_configuration_raises_value_error(factory, kwargs, message):
@@ -549,7 +660,7 @@ def test_layer_table_leaves():
 
 
 def test_layer_table_depth_one_shows_the_stages():
-    model = resnet18(num_classes=10, in_channels=1, small_input=True, width=8)
+    model = resnet18(num_classes=10, in_channels=1, small_input=True, width_div=8)
     model.train()
     rows = layer_table(model, (1, 28, 28), depth=1)
     assert [r.name for r in rows] == [

@@ -1,8 +1,67 @@
 """Small helpers shared by the model families."""
 
 import functools
+import numbers
 
 import torch
+
+
+def check_width_div(family, width_div, channels, grouped=()):
+    """Return ``width_div`` as an ``int`` after checking it suits a model's channel counts.
+
+    Every family divides its channel counts with ``c // width_div``. That must leave each
+    count that is nonzero at width 1 (a count of 0, such as a DPN stage without a dense
+    path, stays 0) with at least one channel, and each grouped convolution with a channel
+    count that its group count divides.
+
+    Args:
+        family: the model's name, for the message.
+        width_div: the divisor to check: a positive integer (``bool`` is not one).
+        channels: ``{name: channel count at width_div=1}``.
+        grouped: ``(channels, groups)`` pairs at width_div=1 for the grouped convolutions;
+            ``width_div`` divides both, and the group count never drops below 1.
+
+    Raises:
+        ValueError: ``width_div`` is not a positive integer, or it is too large for the
+            model; the message names the largest ``width_div`` that works.
+    """
+    if isinstance(width_div, bool) or not isinstance(width_div, numbers.Integral):
+        raise ValueError(
+            f"{family}: width_div must be a positive integer, got {width_div!r} "
+            f"({type(width_div).__name__})"
+        )
+    width_div = int(width_div)
+    if width_div < 1:
+        raise ValueError(f"{family}: width_div must be a positive integer, got {width_div}")
+    problem = _width_div_problem(width_div, channels, grouped)
+    if problem is None:
+        return width_div
+    positive = [c for c in channels.values() if c > 0]
+    working = [
+        k for k in range(1, min(positive) + 1) if _width_div_problem(k, channels, grouped) is None
+    ]
+    message = (
+        f"{family}: width_div={width_div} {problem}; the largest width_div that works "
+        f"is {working[-1]}"
+    )
+    if len(working) < working[-1]:  # not every value up to the largest works
+        message += f" (these work: {', '.join(map(str, working))})"
+    raise ValueError(message)
+
+
+def _width_div_problem(k, channels, grouped):
+    """What goes wrong when every channel count is divided by ``k``; ``None`` if nothing."""
+    for name, c in channels.items():
+        if c > 0 and c // k == 0:
+            return f"would leave {name} ({c} channels at width_div=1) with none"
+    for c, groups in grouped:
+        groups_k = max(1, groups // k)
+        if (c // k) % groups_k != 0:
+            return (
+                f"would give a grouped convolution {c // k} channels in {groups_k} groups "
+                f"({c} in {groups} at width_div=1), which the groups do not divide"
+            )
+    return None
 
 
 def check_input(model, x, size=None):

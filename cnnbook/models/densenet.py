@@ -1,9 +1,11 @@
 """DenseNet-BC (Huang et al., 2016): every layer sees the feature maps of all layers before it."""
 
+import numbers
+
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
 
 
 class DenseLayer(nn.Module):
@@ -89,14 +91,15 @@ DENSENET_CFGS = {
 class DenseNet(nn.Module):
     """DenseNet-BC: a stem, four dense blocks joined by transitions, global pooling, FC.
 
-    Dense block ``i`` has ``block_config[i]`` layers, each adding ``growth_rate`` maps;
-    each transition multiplies the channel count by ``compression`` and halves the
-    resolution. At ImageNet settings DenseNet-121 has 7,978,856 parameters.
+    Dense block ``i`` has ``block_config[i]`` layers, each adding ``growth_rate //
+    width_div`` maps; each transition multiplies the channel count by ``compression``
+    (rounding down) and halves the resolution. At ImageNet settings DenseNet-121 has
+    7,978,856 parameters.
 
     Args:
-        growth_rate: maps each dense layer adds (``k`` in the paper).
+        growth_rate: maps each dense layer adds (``k`` in the paper) at width_div=1.
         block_config: four layer counts, e.g. ``(6, 12, 24, 16)`` for DenseNet-121.
-        num_init_features: channels of the stem convolution.
+        num_init_features: channels of the stem convolution at width_div=1.
         bn_size: the 1x1 bottleneck has ``bn_size * growth_rate`` channels.
         compression: fraction of the channels a transition keeps (``theta``; 0.5 in
             DenseNet-BC, 1 turns compression off).
@@ -106,6 +109,10 @@ class DenseNet(nn.Module):
         small_input: ``True`` for 28-32 pixel inputs: the stem is a 3x3 stride-1
             convolution without the max pool, so a 28x28 image runs the four dense
             blocks at 28, 14, 7 and 3 pixels.
+        width_div: a positive integer dividing every channel count (``c // width_div``):
+            ``growth_rate`` and ``num_init_features``, and with them the bottlenecks
+            (``bn_size`` times the growth rate) and the transitions, which follow from
+            them. Up to 32 for the paper's configurations (``growth_rate=32``).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -127,6 +134,7 @@ class DenseNet(nn.Module):
         num_classes=1000,
         in_channels=3,
         small_input=False,
+        width_div=1,
     ):
         super().__init__()
         if len(block_config) != 4 or any(n < 1 for n in block_config):
@@ -135,6 +143,16 @@ class DenseNet(nn.Module):
             )
         if not 0 < compression <= 1:
             raise ValueError(f"compression must be in (0, 1], got {compression}")
+        widths = {"growth_rate": growth_rate, "num_init_features": num_init_features}
+        bad = {
+            name: w for name, w in widths.items()
+            if isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1
+        }
+        if bad:
+            raise ValueError(f"DenseNet expected positive integer widths, got {bad}")
+        self.width_div = check_width_div("DenseNet", width_div, widths)
+        growth_rate //= self.width_div
+        num_init_features //= self.width_div
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.small_input = small_input
@@ -157,6 +175,11 @@ class DenseNet(nn.Module):
             channels = block.out_channels
             if i < len(block_config) - 1:
                 out_channels = int(channels * compression)
+                if out_channels < 1:
+                    raise ValueError(
+                        f"DenseNet: compression={compression} leaves transition {i + 1} "
+                        f"no channels ({channels} in); expected at least one"
+                    )
                 self.add_module(f"transition{i + 1}", Transition(channels, out_channels))
                 channels = out_channels
         # The last block's output is normalized once more: its maps were never normalized

@@ -5,7 +5,7 @@ import numbers
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
 
 
 class BnActConv2d(nn.Sequential):
@@ -117,10 +117,12 @@ class DPN(nn.Module):
 
     Stage ``i`` (0-based) has ``k_sec[i]`` blocks whose residual path is ``widths[i]``
     channels wide, whose dense path grows by ``inc_sec[i]`` per block, and whose
-    bottleneck has ``k_r * 2**i`` channels in ``groups`` groups. Every stage but the
-    first halves the resolution in its first block. At ImageNet settings DPN-68 has
-    12,611,602 parameters and DPN-92 37,668,392 (timm's counts; timm's classifier is a
-    1x1 convolution, here an ``nn.Linear`` with the same parameters).
+    bottleneck has ``k_r * 2**i`` channels in ``groups`` groups (all divided by
+    ``width_div``, see below). Every stage but the first halves the resolution in its
+    first block. At ImageNet settings DPN-68, -92, -98 and -131 have 12,611,602,
+    37,668,392, 61,570,728 and 79,254,504 parameters (the counts of timm and imgclsmob;
+    timm's classifier is a 1x1 convolution, here an ``nn.Linear`` with the same
+    parameters).
 
     ``inc_sec=(0, 0, 0, 0)`` switches the dense path off: every block then only adds to
     its residual path (a pre-activation ResNeXt with DPN's widths), and the features have
@@ -145,6 +147,15 @@ class DPN(nn.Module):
         small_input: ``True`` for 28-32 pixel inputs: the stem is a 3x3 stride-1
             convolution without the max pool, so a 28x28 image runs the four stages at 28,
             14, 7 and 4 pixels.
+        width_div: a positive integer dividing every channel count (``c // width_div``):
+            ``num_init_features``, ``k_r``, ``widths`` and ``inc_sec``. It divides
+            ``groups`` too (``max(1, groups // width_div)``), so the channels per group
+            (``k_r // groups``) stay the same when ``width_div`` divides both ``k_r`` and
+            ``groups`` (DPN-92 at 8: ``k_r`` 12 in 4 groups of 3, as 96 in 32); a
+            ``width_div`` that leaves the bottleneck's channels not a multiple of its
+            groups is refused, and the message lists the values that work. DPN-68 takes
+            1, 2, 4, 8 and 10 (its stem has 10 channels), DPN-92 up to 16 except 3, 5, 6,
+            7, 9 and 13.
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -169,6 +180,7 @@ class DPN(nn.Module):
         num_classes=1000,
         in_channels=3,
         small_input=False,
+        width_div=1,
     ):
         super().__init__()
         k_sec, inc_sec, widths = tuple(k_sec), tuple(inc_sec), tuple(widths)
@@ -182,8 +194,21 @@ class DPN(nn.Module):
                 "counts in k_sec, positive widths, increments of at least 0 in inc_sec), "
                 f"got k_sec={k_sec}, inc_sec={inc_sec}, widths={widths}"
             )
+        sizes = dict(num_init_features=num_init_features, k_r=k_r, groups=groups)
+        bad = {name: n for name, n in sizes.items() if not _is_count(n, 1)}
+        if bad:
+            raise ValueError(f"DPN expected positive integers, got {bad}")
         if k_r % groups != 0:
             raise ValueError(f"k_r must be a multiple of groups, got k_r={k_r}, groups={groups}")
+        counts = dict(num_init_features=num_init_features, k_r=k_r)
+        counts.update({f"widths[{i}]": w for i, w in enumerate(widths)})
+        counts.update({f"inc_sec[{i}]": inc for i, inc in enumerate(inc_sec)})
+        self.width_div = check_width_div("DPN", width_div, counts, grouped=[(k_r, groups)])
+        num_init_features //= self.width_div
+        k_r //= self.width_div
+        groups = max(1, groups // self.width_div)
+        inc_sec = tuple(inc // self.width_div for inc in inc_sec)
+        widths = tuple(w // self.width_div for w in widths)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.small_input = small_input

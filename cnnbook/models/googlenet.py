@@ -5,7 +5,7 @@ from collections import namedtuple
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
 
 # The nine inception modules: name -> (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj),
 # the columns of the paper's Table 1. A module's output has ch1x1 + ch3x3 + ch5x5 +
@@ -21,6 +21,9 @@ INCEPTION_CFG = {
     "inception5a": (256, 160, 320, 32, 128, 128),  # 832
     "inception5b": (384, 192, 384, 48, 128, 128),  # 1024
 }
+# The stem's two widths (conv1 and conv2, conv3) and the auxiliary heads' (1x1 conv, FC).
+STEM_WIDTHS = (64, 192)
+AUX_WIDTHS = (128, 1024)
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux1", "aux2"])
 GoogLeNetOutputs.__doc__ = """What GoogLeNet returns in training mode with auxiliary classifiers.
@@ -95,8 +98,7 @@ class InceptionAux(nn.Module):
 
     def __init__(self, in_channels, num_classes, width_div=1, dropout=0.7):
         super().__init__()
-        conv_channels = 128 // width_div
-        hidden = 1024 // width_div
+        conv_channels, hidden = (w // width_div for w in AUX_WIDTHS)
         self.avgpool = nn.AdaptiveAvgPool2d((4, 4))
         self.conv = BasicConv2d(in_channels, conv_channels, kernel_size=1)
         self.flatten = nn.Flatten(1)
@@ -147,8 +149,10 @@ class GoogLeNet(nn.Module):
             becomes 3x3 stride 1 and the two stem max pools are left out, so a 28x28
             image reaches inception3a at 28x28, inception4a at 14x14 and inception5a at
             7x7, the sizes a 224x224 image has there.
-        width_div: divide every channel count (stem, inception table, auxiliary heads) by
-            this; small variants for a CPU use 4 to 16.
+        width_div: a positive integer dividing every channel count (``c // width_div``):
+            the stem (64, 192), every column of ``INCEPTION_CFG`` and the auxiliary heads
+            (128, 1024). Up to 16 (``ch5x5red`` is 16 in inception3a and 4a); small
+            variants for a CPU use 4 to 16.
         dropout: dropout before the final FC layer (0.4 in the paper).
         aux_dropout: dropout inside the auxiliary classifiers (0.7 in the paper).
 
@@ -173,14 +177,19 @@ class GoogLeNet(nn.Module):
         aux_dropout=0.7,
     ):
         super().__init__()
-        if width_div < 1 or width_div > 16:
-            raise ValueError(f"width_div must be between 1 and 16, got {width_div}")
+        widths = {"conv1": STEM_WIDTHS[0], "conv3": STEM_WIDTHS[1]}
+        columns = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
+        for name, row in INCEPTION_CFG.items():
+            widths.update({f"{name} {column}": w for column, w in zip(columns, row)})
+        if aux_logits:
+            widths.update({"aux conv": AUX_WIDTHS[0], "aux fc": AUX_WIDTHS[1]})
+        self.width_div = width_div = check_width_div("GoogLeNet", width_div, widths)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.aux_logits = aux_logits
         self.small_input = small_input
 
-        c1, c3 = 64 // width_div, 192 // width_div
+        c1, c3 = (w // width_div for w in STEM_WIDTHS)
         if small_input:
             self.conv1 = BasicConv2d(in_channels, c1, kernel_size=3, stride=1, padding=1)
             self.maxpool1 = nn.Identity()

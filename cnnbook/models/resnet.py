@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
 
 
 def conv3x3(in_channels, out_channels, stride=1):
@@ -112,6 +112,9 @@ class Bottleneck(_ResidualBlock):
         return self.relu3(self._add_shortcut_to(out, x))
 
 
+# The width of the stem and the first stage at width_div=1; stage i has 2**i times it.
+RESNET_WIDTH = 64
+
 # depth -> (block, number of blocks in each of the four stages), the paper's Table 1.
 RESNET_CFGS = {
     18: (BasicBlock, (2, 2, 2, 2)),
@@ -125,9 +128,10 @@ RESNET_CFGS = {
 class ResNet(nn.Module):
     """ResNet: a stem, four stages of residual blocks, global average pooling, one FC layer.
 
-    Stage ``i`` (0-based) has ``layers[i]`` blocks of width ``width * 2**i``; every stage
-    but the first halves the resolution in its first block. At ImageNet settings
-    ResNet-18, -34 and -50 have 11,689,512, 21,797,672 and 25,557,032 parameters.
+    Stage ``i`` (0-based) has ``layers[i]`` blocks of width ``(64 // width_div) * 2**i``
+    (times 4 at the output of a Bottleneck); every stage but the first halves the
+    resolution in its first block. At ImageNet settings ResNet-18, -34 and -50 have
+    11,689,512, 21,797,672 and 25,557,032 parameters.
 
     A plain net (``residual=False``) and its residual twin built from the same seed start
     from the same weights: their shared layers have the same names and shapes, and the
@@ -141,8 +145,10 @@ class ResNet(nn.Module):
         layers: four block counts, e.g. ``(2, 2, 2, 2)`` for ResNet-18.
         num_classes: number of output logits.
         in_channels: channels of the input image.
-        width: channels of the stem and the first stage (64 in the paper); small variants
-            for a CPU use 8 or 16.
+        width_div: a positive integer dividing every channel count: the stem and the first
+            stage get ``64 // width_div`` channels, stage ``i`` ``2**i`` times that. Up to
+            64; small variants for a CPU use 4 or 8 (16 or 8 channels in the first
+            stage).
         small_input: ``True`` for 28-32 pixel inputs: the stem is a 3x3 stride-1
             convolution without the max pool (as the paper's CIFAR networks), so a 28x28
             image leaves the four stages at 28, 14, 7 and 4 pixels instead of being cut to
@@ -167,7 +173,7 @@ class ResNet(nn.Module):
         layers,
         num_classes=1000,
         in_channels=3,
-        width=64,
+        width_div=1,
         small_input=False,
         residual=True,
         zero_init_residual=False,
@@ -175,6 +181,8 @@ class ResNet(nn.Module):
         super().__init__()
         if len(layers) != 4 or any(n < 1 for n in layers):
             raise ValueError(f"layers must be four positive block counts, got {tuple(layers)}")
+        self.width_div = check_width_div("ResNet", width_div, {"the first stage": RESNET_WIDTH})
+        width = RESNET_WIDTH // self.width_div
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.small_input = small_input
