@@ -1,5 +1,6 @@
 """Tests for cnnbook.models: every registered model, the published counts, the summaries."""
 
+import itertools
 import math
 import re
 
@@ -34,7 +35,7 @@ from cnnbook.models import (
     list_models,
     resnet18,
 )
-from cnnbook.models.common import smallest_input_side
+from cnnbook.models.common import min_input_size_of
 
 EXPECTED_NAMES = [
     "lenet5", "alexnet",
@@ -307,17 +308,12 @@ def test_resnet18_forward_at_imagenet_size():
     assert torch.isfinite(out).all()
 
 
-# The smallest input each registered model takes with small_input=True, so that one
-# real forward and backward pass over every model stays cheap.
-def smallest_input(name):
-    return {"lenet5": 28, "alexnet": 16}.get(name, 8)
-
-
 @pytest.mark.parametrize("name", EXPECTED_NAMES)
 def test_forward_backward_every_model(name):
     torch.manual_seed(0)
     model = get_model(name, num_classes=10, in_channels=1, small_input=True)
-    size = smallest_input(name)
+    # Small images keep one real forward and backward pass over every model cheap.
+    size = max(8, *model.min_input_size)
     x = torch.randn(2, 1, size, size)
 
     model.train()
@@ -682,31 +678,137 @@ def test_layer_table_skips_modules_unused_in_eval():
 
 # -- inputs too small for a model's downsampling ---------------------------------------
 
+# The smallest (H, W) of each family's first model: built as for ImageNet, and with
+# small_input=True (LeNet-5 takes exactly this size).
+MIN_INPUT_SIZES = {
+    "lenet5": ((32, 32), (28, 28)),
+    "alexnet": ((63, 63), (15, 15)),
+    "vgg11": ((32, 32), (1, 1)),  # five 2x2 pools; with small_input they round up
+    "googlenet": ((15, 15), (2, 2)),
+    "resnet18": ((1, 1), (1, 1)),  # every stride-2 layer pads enough for a 1x1 map
+    "densenet121": ((29, 29), (8, 8)),
+    "dpn68": ((1, 1), (1, 1)),
+}
 
-def test_vgg_needs_32_pixels_for_its_five_pools():
-    assert smallest_input_side(get_model("vgg11")) == 2**5
-    assert smallest_input_side(get_model("vgg11", small_input=True)) == 1  # no pools left
+
+@pytest.mark.parametrize("name", list(MIN_INPUT_SIZES))
+def test_min_input_size_of_each_family(name):
+    imagenet, small = MIN_INPUT_SIZES[name]
+    assert build_on_meta(name).min_input_size == imagenet
+    assert build_on_meta(name, small_input=True).min_input_size == small
 
 
-@pytest.mark.parametrize(
-    "name, kwargs",
-    [
-        ("alexnet", {}),
-        ("vgg11", {}),
-        ("googlenet", {}),
-        ("densenet121", {}),
-        ("densenet121", dict(small_input=True, in_channels=1, block_config=(2, 2, 2, 2))),
-    ],
-)
-def test_an_image_too_small_for_the_model_is_a_value_error(name, kwargs):
+@pytest.mark.parametrize("small_input", [False, True])
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_min_input_size_runs_and_one_pixel_less_is_refused_before_running(name, small_input):
     torch.manual_seed(0)
-    model = get_model(name, **kwargs).eval()
-    side, channels = smallest_input_side(model), model.in_channels
+    model = get_model(name, small_input=small_input, width_div=LARGEST_WIDTH_DIV[name]).eval()
+    (h, w), channels = model.min_input_size, model.in_channels
     with torch.no_grad():
-        assert model(torch.zeros(2, channels, side, side)).shape[0] == 2
-        small = torch.zeros(2, channels, side - 1, side)
-        expected = f"at least {side}x{side} pixels .* got {side - 1}x{side}"
-        with pytest.raises(ValueError, match=expected):
-            model(small)
-        with pytest.raises(ValueError, match=expected):
-            model.forward_features(small)
+        assert model(torch.zeros(2, channels, h, w)).shape == (2, model.num_classes)
+    ran = []
+    for module in model.modules():
+        if module is not model:
+            module.register_forward_pre_hook(lambda m, args: ran.append(m))
+    for size in ((h - 1, w), (h, w - 1)):
+        if name == "lenet5":
+            expected = rf"expected {h}x{w} input, got {size[0]}x{size[1]}"
+        else:
+            expected = rf"at least {h}x{w} pixels \(its pooling and strides shrink them\), "
+            expected += rf"got {size[0]}x{size[1]} \(input shape \(2, {channels}, "
+        with torch.no_grad(), pytest.raises(ValueError, match=expected) as info:
+            model(torch.zeros(2, channels, *size))
+        hint = "build it with small_input=True" in str(info.value)
+        assert hint == (not small_input and name != "lenet5")
+    assert ran == []  # refused before any layer ran
+
+
+def test_a_dtype_or_device_mismatch_is_torchs_error_not_too_small():
+    model = get_model("densenet121", width_div=32).eval()  # takes 29 x 29 and more
+    with pytest.raises(RuntimeError) as info:  # a ValueError would not be caught here
+        model(torch.zeros(2, 3, 29, 29, dtype=torch.float64))
+    assert "at least" not in str(info.value)
+    with torch.device("meta"):
+        on_meta = get_model("densenet121", width_div=32).eval()
+    with pytest.raises(RuntimeError, match="device"):
+        on_meta(torch.zeros(2, 3, 29, 29))
+
+
+def _layers_run(layers, side):
+    x = torch.zeros(1, 1, side, side)
+    try:
+        for layer in layers:
+            x = layer(x)
+    except RuntimeError:
+        return False
+    return True
+
+
+# Convolutions and pools (max and average, floor and ceil mode) with and without
+# padding, dilation and strides, each between two 2x2 pools that round up.
+SINGLE_LAYERS = [
+    nn.Conv2d(1, 1, k, s, p, dilation=d)
+    for k, s, p, d in itertools.product((1, 3, 5), (1, 2, 3), (0, 1, 2), (1, 2))
+] + [
+    pool(k, s, p, ceil_mode=ceil)
+    for pool, k, s, ceil in itertools.product(
+        (nn.MaxPool2d, nn.AvgPool2d), (2, 3, 5), (1, 2, 3), (False, True)
+    )
+    for p in range(k // 2 + 1)
+]
+
+
+@pytest.mark.parametrize("layer", SINGLE_LAYERS, ids=repr)
+def test_min_input_size_of_inverts_pytorchs_output_size(layer):
+    chain = [nn.MaxPool2d(2, ceil_mode=True), layer, nn.MaxPool2d(2, ceil_mode=True)]
+    side, side_w = min_input_size_of(*chain)
+    assert side == side_w
+    assert _layers_run(chain, side)
+    assert side == 1 or not _layers_run(chain, side - 1)
+
+
+def test_min_input_size_of_reads_each_axis():
+    layer = nn.Conv2d(1, 1, kernel_size=(5, 1), stride=(2, 1))
+    assert min_input_size_of(layer, nn.MaxPool2d((1, 2))) == (5, 2)
+
+
+# -- the other requirements of the notebooks -------------------------------------------
+
+# The side of the maps forward_features returns for a 28 x 28 image with small_input=True.
+SMALL_INPUT_FEATURE_SIDES = {
+    "lenet5": 1,  # C5 covers the whole S4 map, as in the paper
+    "alexnet": 2,
+    "vgg11": 1,  # five pools: 14, 7, 4, 2, 1
+    "googlenet": 7,
+    "resnet18": 4,
+    "densenet121": 3,
+    "dpn68": 4,
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL_INPUT_FEATURE_SIDES))
+def test_every_family_has_a_small_input_form_for_28_pixels(name):
+    model = build_on_meta(name, num_classes=10, in_channels=1, small_input=True)
+    assert model.small_input is True
+    features = model.forward_features(torch.zeros(2, 1, 28, 28, device="meta"))
+    side = SMALL_INPUT_FEATURE_SIDES[name]
+    assert features.shape[2:] == (side, side)
+
+
+def _googlenet_sides(small_input, side):
+    model = googlenet(num_classes=10, in_channels=1, small_input=small_input, width_div=16)
+    rows = layer_table(model, (1, side, side), depth=1)
+    return {r.name: r.output_shape[1] for r in rows if len(r.output_shape) == 3}
+
+
+@pytest.mark.parametrize("side", [28, 32])
+def test_googlenet_small_input_keeps_the_image_size_then_pools_twice(side):
+    sides = _googlenet_sides(True, side)
+    assert sides["conv1"] == sides["conv3"] == side
+    assert sides["inception3a"] == sides["inception3b"] == side
+    assert all(sides[f"inception4{c}"] == side // 2 for c in "abcde")
+    assert sides["inception5a"] == sides["inception5b"] == side // 4
+    # Built for ImageNet, the same image reaches the inception modules at 4 pixels or less.
+    imagenet = _googlenet_sides(False, side)
+    expected = [3, 1, 1] if side == 28 else [4, 2, 1]
+    assert [imagenet[f"inception{n}a"] for n in "345"] == expected

@@ -19,6 +19,9 @@ logits), and the same arguments for its size and its input:
 - ``small_input=True`` adapts the stem to 28-32 pixel inputs (MNIST, CIFAR), keeping the
   feature maps large enough to be worth convolving; each family's docstring gives the
   map sizes.
+- ``min_input_size``: the smallest ``(H, W)`` the model takes, worked out from the
+  kernels, strides, padding and rounding of its downsampling layers. A smaller image
+  raises ``ValueError`` before anything runs (LeNet-5 takes exactly this size).
 
 The factories (``lenet5``, ``alexnet``, ``vgg16``, ``resnet18``, ...) take
 ``num_classes`` and ``in_channels`` (defaults 1000 and 3; 10 and 1 for ``lenet5``) and

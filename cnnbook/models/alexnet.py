@@ -2,16 +2,16 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 # One row per convolution: (out_channels, kernel_size, stride, padding, max pool after).
-# Output shapes are for a 224 x 224 input.
+# Output shapes are for a 224 x 224 input, and for 28 x 28 with small_input.
 ALEXNET_CONVS = (
-    (64, 11, 4, 2, True),  # N x 64 x 27 x 27 (55 x 55 before the pool)
-    (192, 5, 1, 2, True),  # N x 192 x 13 x 13
-    (384, 3, 1, 1, False),  # N x 384 x 13 x 13
-    (256, 3, 1, 1, False),  # N x 256 x 13 x 13
-    (256, 3, 1, 1, True),  # N x 256 x 6 x 6
+    (64, 11, 4, 2, True),  # N x 64 x 27 x 27 (55 x 55 before the pool); small: 13 (28)
+    (192, 5, 1, 2, True),  # N x 192 x 13 x 13; small: 6 x 6 (13 before the pool)
+    (384, 3, 1, 1, False),  # N x 384 x 13 x 13; small: 6 x 6
+    (256, 3, 1, 1, False),  # N x 256 x 13 x 13; small: 6 x 6
+    (256, 3, 1, 1, True),  # N x 256 x 6 x 6; small: 2 x 2 (6 before the pool)
 )
 # With small_input the first convolution is 3x3, stride 1, padding 1 instead.
 SMALL_INPUT_STEM = (64, 3, 1, 1, True)
@@ -45,6 +45,9 @@ class AlexNet(nn.Module):
             paper; pass ``nn.Tanh`` to repeat the paper's ReLU vs tanh comparison.
         pool_kernel_size: 3 for the paper's overlapping 3x3 stride-2 pooling, 2 for
             non-overlapping pooling.
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(63, 63)``, or
+    ``(15, 15)`` with ``small_input=True`` (with ``pool_kernel_size=3``).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -103,7 +106,11 @@ class AlexNet(nn.Module):
             nn.Linear(hidden, num_classes),
         )
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the convolutions and max pools leave at 1x1."""
+        return min_input_size_of(self.features)
+
     def forward_features(self, x):
         """The five convolutions with their pools (see ``ALEXNET_CONVS`` for the shapes)."""
         check_input(self, x)

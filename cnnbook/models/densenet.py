@@ -5,7 +5,7 @@ import numbers
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 
 class DenseLayer(nn.Module):
@@ -108,11 +108,14 @@ class DenseNet(nn.Module):
         in_channels: channels of the input image.
         small_input: ``True`` for 28-32 pixel inputs: the stem is a 3x3 stride-1
             convolution without the max pool, so a 28x28 image runs the four dense
-            blocks at 28, 14, 7 and 3 pixels.
+            blocks at 28, 14, 7 and 3 pixels (32x32: 32, 16, 8, 4).
         width_div: a positive integer dividing every channel count (``c // width_div``):
             ``growth_rate`` and ``num_init_features``, and with them the bottlenecks
             (``bn_size`` times the growth rate) and the transitions, which follow from
             them. Up to 32 for the paper's configurations (``growth_rate=32``).
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(29, 29)``, or
+    ``(8, 8)`` with ``small_input=True`` (the three transitions' 2x2 average pools).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -204,17 +207,24 @@ class DenseNet(nn.Module):
             elif isinstance(m, nn.Linear):
                 nn.init.zeros_(m.bias)
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the stem and transitions leave at 1x1."""
+        return min_input_size_of(
+            self.conv0, self.pool0, self.transition1, self.transition2, self.transition3
+        )
+
     def forward_features(self, x):
-        """Stem, dense blocks and transitions, final BN-ReLU. Shapes: DenseNet-121 at 224."""
+        """Stem, dense blocks and transitions, final BN-ReLU. Shapes: DenseNet-121 at 224
+        (and the map sizes at 28 x 28 with small_input)."""
         check_input(self, x)
-        x = self.pool0(self.relu0(self.norm0(self.conv0(x))))  # N x 64 x 56 x 56
-        x = self.denseblock1(x)  # N x 256 x 56 x 56
-        x = self.transition1(x)  # N x 128 x 28 x 28
+        x = self.pool0(self.relu0(self.norm0(self.conv0(x))))  # N x 64 x 56 x 56 (small: 28)
+        x = self.denseblock1(x)  # N x 256 x 56 x 56 (small: 28 x 28)
+        x = self.transition1(x)  # N x 128 x 28 x 28 (small: 14 x 14)
         x = self.denseblock2(x)  # N x 512 x 28 x 28
-        x = self.transition2(x)  # N x 256 x 14 x 14
+        x = self.transition2(x)  # N x 256 x 14 x 14 (small: 7 x 7)
         x = self.denseblock3(x)  # N x 1024 x 14 x 14
-        x = self.transition3(x)  # N x 512 x 7 x 7
+        x = self.transition3(x)  # N x 512 x 7 x 7 (small: 3 x 3)
         x = self.denseblock4(x)  # N x 1024 x 7 x 7
         return self.relu5(self.norm5(x))
 

@@ -5,7 +5,7 @@ import numbers
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 
 class BnActConv2d(nn.Sequential):
@@ -80,6 +80,10 @@ class DualPathBlock(nn.Module):
             self.c1x1_c1 = None
             self.c1x1_c2 = None
 
+    def main_path(self):
+        """The bottleneck's three units, in order (the projection runs beside them)."""
+        return self.c1x1_a, self.c3x3_b, self.c1x1_c
+
     def forward(self, x):
         paths = x if self.c1x1_w is None else self.c1x1_w(x)
         residual, dense = paths[:, : self.res_channels], paths[:, self.res_channels :]
@@ -146,7 +150,7 @@ class DPN(nn.Module):
         in_channels: channels of the input image.
         small_input: ``True`` for 28-32 pixel inputs: the stem is a 3x3 stride-1
             convolution without the max pool, so a 28x28 image runs the four stages at 28,
-            14, 7 and 4 pixels.
+            14, 7 and 4 pixels (32x32: 32, 16, 8, 4).
         width_div: a positive integer dividing every channel count (``c // width_div``):
             ``num_init_features``, ``k_r``, ``widths`` and ``inc_sec``. It divides
             ``groups`` too (``max(1, groups // width_div)``), so the channels per group
@@ -156,6 +160,9 @@ class DPN(nn.Module):
             groups is refused, and the message lists the values that work. DPN-68 takes
             1, 2, 4, 8 and 10 (its stem has 10 channels), DPN-92 up to 16 except 3, 5, 6,
             7, 9 and 13.
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(1, 1)`` in both
+    forms (every stride-2 layer pads enough to leave a 1x1 map at 1x1).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -250,15 +257,26 @@ class DPN(nn.Module):
         self.dropout = nn.Dropout(drop_rate)
         self.classifier = nn.Linear(channels, num_classes)
 
-    @explains_small_inputs
+    def blocks(self):
+        """The dual-path blocks of the four stages, in order."""
+        return [b for i in range(2, 6) for b in getattr(self, f"conv{i}")]
+
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the stem and the blocks leave at 1x1."""
+        return min_input_size_of(
+            self.conv1, self.pool1, *(unit for b in self.blocks() for unit in b.main_path())
+        )
+
     def forward_features(self, x):
-        """Stem and the four stages. Shapes: DPN-92 at 224 (residual + dense channels)."""
+        """Stem and the four stages. Shapes: DPN-92 at 224 (residual + dense channels),
+        and the map sizes at 28 x 28 with small_input."""
         check_input(self, x)
-        x = self.pool1(self.conv1(x))  # N x 64 x 56 x 56
-        x = self.conv2(x)  # N x (256 + 80) x 56 x 56
-        x = self.conv3(x)  # N x (512 + 192) x 28 x 28
-        x = self.conv4(x)  # N x (1024 + 528) x 14 x 14
-        x = self.conv5(x)  # N x (2048 + 640) x 7 x 7
+        x = self.pool1(self.conv1(x))  # N x 64 x 56 x 56 (small: 28 x 28)
+        x = self.conv2(x)  # N x (256 + 80) x 56 x 56 (small: 28 x 28)
+        x = self.conv3(x)  # N x (512 + 192) x 28 x 28 (small: 14 x 14)
+        x = self.conv4(x)  # N x (1024 + 528) x 14 x 14 (small: 7 x 7)
+        x = self.conv5(x)  # N x (2048 + 640) x 7 x 7 (small: 4 x 4)
         return self.conv5_bn_ac(x)
 
     def forward_head(self, x):

@@ -5,7 +5,7 @@ from collections import namedtuple
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 # The nine inception modules: name -> (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj),
 # the columns of the paper's Table 1. A module's output has ch1x1 + ch3x3 + ch5x5 +
@@ -147,14 +147,19 @@ class GoogLeNet(nn.Module):
         aux_logits: build the two auxiliary classifiers.
         small_input: ``True`` for 28-32 pixel inputs: the 7x7 stride-2 first convolution
             becomes 3x3 stride 1 and the two stem max pools are left out, so a 28x28
-            image reaches inception3a at 28x28, inception4a at 14x14 and inception5a at
-            7x7, the sizes a 224x224 image has there.
+            image keeps 28x28 through the stem and inception3a-3b, is pooled to 14x14 for
+            inception4a-4e and to 7x7 for inception5a-5b: the sizes a 224x224 image has
+            there. (Without it, a 28x28 image would reach the inception modules at 4x4,
+            2x2 and 1x1.)
         width_div: a positive integer dividing every channel count (``c // width_div``):
             the stem (64, 192), every column of ``INCEPTION_CFG`` and the auxiliary heads
             (128, 1024). Up to 16 (``ch5x5red`` is 16 in inception3a and 4a); small
             variants for a CPU use 4 to 16.
         dropout: dropout before the final FC layer (0.4 in the paper).
         aux_dropout: dropout inside the auxiliary classifiers (0.7 in the paper).
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(15, 15)``, or
+    ``(2, 2)`` with ``small_input=True``.
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -234,13 +239,19 @@ class GoogLeNet(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the stem and the four max pools leave at 1x1."""
+        return min_input_size_of(
+            self.conv1, self.maxpool1, self.maxpool2, self.maxpool3, self.maxpool4
+        )
+
     def _features(self, x, with_aux):
-        # Shapes are for a 224 x 224 input (the same from inception3a on for a 28 x 28
-        # input with small_input).
+        # Shapes are for a 224 x 224 input; with small_input a 28 x 28 input has the same
+        # sizes from maxpool2 on (the stem keeps it at 28 x 28).
         check_input(self, x)
-        x = self.maxpool1(self.conv1(x))  # N x 64 x 56 x 56
-        x = self.conv3(self.conv2(x))  # N x 192 x 56 x 56
+        x = self.maxpool1(self.conv1(x))  # N x 64 x 56 x 56 (small: 28 x 28)
+        x = self.conv3(self.conv2(x))  # N x 192 x 56 x 56 (small: 28 x 28)
         x = self.maxpool2(x)  # N x 192 x 28 x 28
         x = self.inception3a(x)  # N x 256 x 28 x 28
         x = self.inception3b(x)  # N x 480 x 28 x 28

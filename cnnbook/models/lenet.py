@@ -33,6 +33,8 @@ class LeNet5(nn.Module):
         width_div: a positive integer dividing every width (``c // width_div``): the C1,
             C3 and C5 maps (6, 16, 120) and F6's 84 units. Up to 6.
 
+    ``min_input_size`` is the one size the model takes, ``(32, 32)`` or ``(28, 28)``.
+
     Shape:
         - Input: ``(N, in_channels, 32, 32)``, or ``(N, in_channels, 28, 28)`` with
           ``small_input=True``.
@@ -70,11 +72,17 @@ class LeNet5(nn.Module):
         self.act4 = activation()
         self.fc2 = nn.Linear(f6, num_classes)
 
+    @property
+    def min_input_size(self):
+        """The one ``(H, W)`` the model takes: C5 must cover the whole S4 map."""
+        return (28, 28) if self.small_input else (32, 32)
+
     def forward_features(self, x):
-        """The convolution and subsampling layers, C1 to C5."""
-        check_input(self, x, size=(28, 28) if self.small_input else (32, 32))
-        x = self.pool1(self.act1(self.conv1(x)))  # N x 6 x 14 x 14
-        x = self.pool2(self.act2(self.conv2(x)))  # N x 16 x 5 x 5
+        """The convolution and subsampling layers, C1 to C5 (the same sizes for 32 x 32
+        input, and 28 x 28 with ``small_input``)."""
+        check_input(self, x, size=self.min_input_size)
+        x = self.pool1(self.act1(self.conv1(x)))  # N x 6 x 14 x 14 (C1 28 x 28)
+        x = self.pool2(self.act2(self.conv2(x)))  # N x 16 x 5 x 5 (C3 10 x 10)
         x = self.act3(self.conv3(x))  # N x 120 x 1 x 1
         return x
 

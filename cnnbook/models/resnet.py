@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 
 def conv3x3(in_channels, out_channels, stride=1):
@@ -69,6 +69,10 @@ class BasicBlock(_ResidualBlock):
         if residual:
             self.add_shortcut()
 
+    def main_path(self):
+        """The convolutions of ``F``, in order (the shortcut runs beside them)."""
+        return self.conv1, self.conv2
+
     def forward(self, x):
         out = self.relu1(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
@@ -104,6 +108,10 @@ class Bottleneck(_ResidualBlock):
         self.residual, self.downsample = False, None
         if residual:
             self.add_shortcut()
+
+    def main_path(self):
+        """The convolutions of ``F``, in order (the shortcut runs beside them)."""
+        return self.conv1, self.conv2, self.conv3
 
     def forward(self, x):
         out = self.relu1(self.bn1(self.conv1(x)))
@@ -157,6 +165,10 @@ class ResNet(nn.Module):
             downsampling ones), giving the paper's plain network of the same depth.
         zero_init_residual: start the last batch norm of each block at zero, so that each
             residual block starts as the identity (Goyal et al., 2017).
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(1, 1)`` in both
+    forms, since every stride-2 layer pads enough to leave even a 1x1 map at 1x1 (a
+    224x224 image is still at 7x7 after the last stage).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -238,15 +250,22 @@ class ResNet(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the stem and the blocks' main paths leave at 1x1."""
+        return min_input_size_of(
+            self.conv1, self.maxpool, *(conv for b in self.blocks() for conv in b.main_path())
+        )
+
     def forward_features(self, x):
-        """Stem and the four stages. Shapes for 224 x 224 input, Bottleneck blocks (e = 4)."""
+        """Stem and the four stages. Shapes for 224 x 224 input at width_div=1 with
+        Bottleneck blocks (e = 4; BasicBlock: e = 1), and for 28 x 28 with small_input."""
         check_input(self, x)
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # N x 64 x 56 x 56
-        x = self.layer1(x)  # N x 64e x 56 x 56
-        x = self.layer2(x)  # N x 128e x 28 x 28
-        x = self.layer3(x)  # N x 256e x 14 x 14
-        x = self.layer4(x)  # N x 512e x 7 x 7
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # N x 64 x 56 x 56 (small: 28)
+        x = self.layer1(x)  # N x 64e x 56 x 56 (small: 28 x 28)
+        x = self.layer2(x)  # N x 128e x 28 x 28 (small: 14 x 14)
+        x = self.layer3(x)  # N x 256e x 14 x 14 (small: 7 x 7)
+        x = self.layer4(x)  # N x 512e x 7 x 7 (small: 4 x 4)
         return x
 
     def forward_head(self, x):

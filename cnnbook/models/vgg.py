@@ -2,13 +2,14 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input, check_width_div, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 # A number is a 3x3 convolution (padding 1) with that many output channels, followed by
 # ReLU; "M" is a 2x2 max pool with stride 2. At 224 x 224 input the five pools leave the
 # maps at N x 64 x 112 x 112, N x 128 x 56 x 56, N x 256 x 28 x 28, N x 512 x 14 x 14 and
-# N x 512 x 7 x 7. The keys are the number of weight layers (convolutions + 3 FC layers),
-# the paper's configurations A, B, D and E.
+# N x 512 x 7 x 7; with small_input a 28 x 28 input leaves them at 14, 7, 4, 2 and 1 pixels
+# (32 x 32: 16, 8, 4, 2, 1). The keys are the number of weight layers (convolutions + 3 FC
+# layers), the paper's configurations A, B, D and E.
 VGG_CFGS = {
     11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -51,6 +52,9 @@ class VGG(nn.Module):
         hidden: width of the two hidden fully connected layers; ``None`` means
             ``4096 // width_div``, a number is taken as it is.
         dropout: dropout probability after each hidden FC layer.
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(32, 32)`` for the
+    paper's configurations (five pools), ``(1, 1)`` with ``small_input=True``.
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -132,7 +136,11 @@ class VGG(nn.Module):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: ``2**pools`` pixels, or 1 when the pools round up."""
+        return min_input_size_of(self.features)
+
     def forward_features(self, x):
         """The convolution stack (see ``VGG_CFGS`` for the shape after each pool)."""
         check_input(self, x)
