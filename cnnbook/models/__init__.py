@@ -4,7 +4,24 @@ Each family lives in its own module and is declared from a small configuration t
 (``VGG_CFGS``, ``RESNET_CFGS``, ``INCEPTION_CFG``, ``DENSENET_CFGS``, ``DPN_CFGS``). Every
 model has ``forward_features(x)`` and ``forward_head(x)`` with ``forward(x) ==
 forward_head(forward_features(x))`` (GoogLeNet in training mode also returns its auxiliary
-logits), and a ``small_input=True`` argument that adapts its stem to 28-32 pixel inputs.
+logits), and the same arguments for its size and its input:
+
+- ``width_div``: a positive integer that divides every channel count of the model
+  (``c // width_div``; 1, the default, gives the published widths and parameter counts).
+  What it divides, family by family: LeNet-5's 6, 16, 120 maps and 84 F6 units;
+  AlexNet's and VGG's convolutions and, with ``hidden=None``, their 4096-unit hidden
+  layers; GoogLeNet's stem, inception table and auxiliary heads; ResNet's stem and stage
+  widths (64 // width_div, doubled at each stage); DenseNet's growth rate and initial
+  features; DPN's initial features, residual widths, increments, bottleneck widths and
+  its group count (never below one group). A value that is not a positive integer, or
+  one that would leave a layer without channels (or a grouped convolution with channels
+  its groups do not divide), raises ``ValueError`` naming the largest one that works.
+- ``small_input=True`` adapts the stem to 28-32 pixel inputs (MNIST, CIFAR), keeping the
+  feature maps large enough to be worth convolving; each family's docstring gives the
+  map sizes.
+- ``min_input_size``: the smallest ``(H, W)`` the model takes, worked out from the
+  kernels, strides, padding and rounding of its downsampling layers. A smaller image
+  raises ``ValueError`` before anything runs (LeNet-5 takes exactly this size).
 
 The factories (``lenet5``, ``alexnet``, ``vgg16``, ``resnet18``, ...) take
 ``num_classes`` and ``in_channels`` (defaults 1000 and 3; 10 and 1 for ``lenet5``) and

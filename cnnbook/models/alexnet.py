@@ -2,19 +2,21 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 # One row per convolution: (out_channels, kernel_size, stride, padding, max pool after).
-# Output shapes are for a 224 x 224 input.
+# Output shapes are for a 224 x 224 input, and for 28 x 28 with small_input.
 ALEXNET_CONVS = (
-    (64, 11, 4, 2, True),  # N x 64 x 27 x 27 (55 x 55 before the pool)
-    (192, 5, 1, 2, True),  # N x 192 x 13 x 13
-    (384, 3, 1, 1, False),  # N x 384 x 13 x 13
-    (256, 3, 1, 1, False),  # N x 256 x 13 x 13
-    (256, 3, 1, 1, True),  # N x 256 x 6 x 6
+    (64, 11, 4, 2, True),  # N x 64 x 27 x 27 (55 x 55 before the pool); small: 13 (28)
+    (192, 5, 1, 2, True),  # N x 192 x 13 x 13; small: 6 x 6 (13 before the pool)
+    (384, 3, 1, 1, False),  # N x 384 x 13 x 13; small: 6 x 6
+    (256, 3, 1, 1, False),  # N x 256 x 13 x 13; small: 6 x 6
+    (256, 3, 1, 1, True),  # N x 256 x 6 x 6; small: 2 x 2 (6 before the pool)
 )
 # With small_input the first convolution is 3x3, stride 1, padding 1 instead.
 SMALL_INPUT_STEM = (64, 3, 1, 1, True)
+# The hidden FC width at width_div=1, divided like the channels when hidden=None.
+ALEXNET_HIDDEN = 4096
 
 
 class AlexNet(nn.Module):
@@ -31,10 +33,12 @@ class AlexNet(nn.Module):
             becomes a 3x3 stride-1 one and the feature maps are pooled to 2x2 (instead of
             6x6) before the classifier. A 28x28 image then reaches the last convolution
             at 6x6 and leaves the third max pool at 2x2.
-        width_div: divide every convolution's channel count by this (1 = the paper's
-            widths); small variants for a CPU use 4 to 16.
+        width_div: a positive integer dividing every channel count (``c // width_div``,
+            1 = torchvision's widths): the five convolutions (64, 192, 384, 256, 256) and,
+            with ``hidden=None``, the two hidden FC layers (4096). Up to 64; small
+            variants for a CPU use 4 to 16.
         hidden: width of the two hidden fully connected layers; ``None`` means
-            ``4096 // width_div``.
+            ``4096 // width_div``, a number is taken as it is.
         dropout: dropout probability before each of the two hidden FC layers (0 turns it
             off).
         activation: a callable returning the non-linearity module, ``nn.ReLU`` as in the
@@ -42,9 +46,12 @@ class AlexNet(nn.Module):
         pool_kernel_size: 3 for the paper's overlapping 3x3 stride-2 pooling, 2 for
             non-overlapping pooling.
 
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(63, 63)``, or
+    ``(15, 15)`` with ``small_input=True`` (with ``pool_kernel_size=3``).
+
     Shape:
-        - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings (at least 63 x
-          63), 28 x 28 or 32 x 32 with ``small_input=True``.
+        - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
+          32 x 32 with ``small_input=True``.
         - Output: ``(N, num_classes)``.
 
     Reference: A. Krizhevsky, I. Sutskever, G. E. Hinton, "ImageNet classification with
@@ -63,16 +70,18 @@ class AlexNet(nn.Module):
         pool_kernel_size=3,
     ):
         super().__init__()
-        if width_div < 1 or width_div > 64:
-            raise ValueError(f"width_div must be between 1 and 64, got {width_div}")
-        self.num_classes = num_classes
-        self.in_channels = in_channels
-        self.small_input = small_input
-        hidden = 4096 // width_div if hidden is None else hidden
-
         convs = list(ALEXNET_CONVS)
         if small_input:
             convs[0] = SMALL_INPUT_STEM
+        widths = {f"conv{i + 1}": row[0] for i, row in enumerate(convs)}
+        if hidden is None:
+            widths["hidden"] = ALEXNET_HIDDEN
+        self.width_div = width_div = check_width_div("AlexNet", width_div, widths)
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.small_input = small_input
+        hidden = ALEXNET_HIDDEN // width_div if hidden is None else hidden
+
         layers = []
         channels = in_channels
         for out_channels, kernel_size, stride, padding, pool in convs:
@@ -97,7 +106,11 @@ class AlexNet(nn.Module):
             nn.Linear(hidden, num_classes),
         )
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the convolutions and max pools leave at 1x1."""
+        return min_input_size_of(self.features)
+
     def forward_features(self, x):
         """The five convolutions with their pools (see ``ALEXNET_CONVS`` for the shapes)."""
         check_input(self, x)

@@ -1,9 +1,11 @@
 """DenseNet-BC (Huang et al., 2016): every layer sees the feature maps of all layers before it."""
 
+import numbers
+
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 
 class DenseLayer(nn.Module):
@@ -12,7 +14,9 @@ class DenseLayer(nn.Module):
     The normalization and activation come *before* each convolution (pre-activation),
     because the layer's input is a concatenation of earlier outputs that were never
     normalized together. The 1x1 "bottleneck" keeps the 3x3 convolution's cost fixed
-    while the input keeps growing.
+    while the input keeps growing. Dropout (``drop_rate > 0``) follows the 3x3
+    convolution; with ``drop_rate=0`` the layer has no dropout module (``dropout`` is
+    ``None``).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``.
@@ -28,12 +32,12 @@ class DenseLayer(nn.Module):
         self.norm2 = nn.BatchNorm2d(inner)
         self.relu2 = nn.ReLU()
         self.conv2 = nn.Conv2d(inner, growth_rate, kernel_size=3, padding=1, bias=False)
-        self.dropout = nn.Dropout(drop_rate)
+        self.dropout = nn.Dropout(drop_rate) if drop_rate > 0 else None
 
     def forward(self, x):
         x = self.conv1(self.relu1(self.norm1(x)))
         x = self.conv2(self.relu2(self.norm2(x)))
-        return self.dropout(x)
+        return x if self.dropout is None else self.dropout(x)
 
 
 class DenseBlock(nn.Module):
@@ -87,14 +91,15 @@ DENSENET_CFGS = {
 class DenseNet(nn.Module):
     """DenseNet-BC: a stem, four dense blocks joined by transitions, global pooling, FC.
 
-    Dense block ``i`` has ``block_config[i]`` layers, each adding ``growth_rate`` maps;
-    each transition multiplies the channel count by ``compression`` and halves the
-    resolution. At ImageNet settings DenseNet-121 has 7,978,856 parameters.
+    Dense block ``i`` has ``block_config[i]`` layers, each adding ``growth_rate //
+    width_div`` maps; each transition multiplies the channel count by ``compression``
+    (rounding down) and halves the resolution. At ImageNet settings DenseNet-121 has
+    7,978,856 parameters.
 
     Args:
-        growth_rate: maps each dense layer adds (``k`` in the paper).
+        growth_rate: maps each dense layer adds (``k`` in the paper) at width_div=1.
         block_config: four layer counts, e.g. ``(6, 12, 24, 16)`` for DenseNet-121.
-        num_init_features: channels of the stem convolution.
+        num_init_features: channels of the stem convolution at width_div=1.
         bn_size: the 1x1 bottleneck has ``bn_size * growth_rate`` channels.
         compression: fraction of the channels a transition keeps (``theta``; 0.5 in
             DenseNet-BC, 1 turns compression off).
@@ -103,7 +108,14 @@ class DenseNet(nn.Module):
         in_channels: channels of the input image.
         small_input: ``True`` for 28-32 pixel inputs: the stem is a 3x3 stride-1
             convolution without the max pool, so a 28x28 image runs the four dense
-            blocks at 28, 14, 7 and 3 pixels.
+            blocks at 28, 14, 7 and 3 pixels (32x32: 32, 16, 8, 4).
+        width_div: a positive integer dividing every channel count (``c // width_div``):
+            ``growth_rate`` and ``num_init_features``, and with them the bottlenecks
+            (``bn_size`` times the growth rate) and the transitions, which follow from
+            them. Up to 32 for the paper's configurations (``growth_rate=32``).
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(29, 29)``, or
+    ``(8, 8)`` with ``small_input=True`` (the three transitions' 2x2 average pools).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -125,6 +137,7 @@ class DenseNet(nn.Module):
         num_classes=1000,
         in_channels=3,
         small_input=False,
+        width_div=1,
     ):
         super().__init__()
         if len(block_config) != 4 or any(n < 1 for n in block_config):
@@ -133,6 +146,16 @@ class DenseNet(nn.Module):
             )
         if not 0 < compression <= 1:
             raise ValueError(f"compression must be in (0, 1], got {compression}")
+        widths = {"growth_rate": growth_rate, "num_init_features": num_init_features}
+        bad = {
+            name: w for name, w in widths.items()
+            if isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1
+        }
+        if bad:
+            raise ValueError(f"DenseNet expected positive integer widths, got {bad}")
+        self.width_div = check_width_div("DenseNet", width_div, widths)
+        growth_rate //= self.width_div
+        num_init_features //= self.width_div
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.small_input = small_input
@@ -155,6 +178,11 @@ class DenseNet(nn.Module):
             channels = block.out_channels
             if i < len(block_config) - 1:
                 out_channels = int(channels * compression)
+                if out_channels < 1:
+                    raise ValueError(
+                        f"DenseNet: compression={compression} leaves transition {i + 1} "
+                        f"no channels ({channels} in); expected at least one"
+                    )
                 self.add_module(f"transition{i + 1}", Transition(channels, out_channels))
                 channels = out_channels
         # The last block's output is normalized once more: its maps were never normalized
@@ -179,17 +207,24 @@ class DenseNet(nn.Module):
             elif isinstance(m, nn.Linear):
                 nn.init.zeros_(m.bias)
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the stem and transitions leave at 1x1."""
+        return min_input_size_of(
+            self.conv0, self.pool0, self.transition1, self.transition2, self.transition3
+        )
+
     def forward_features(self, x):
-        """Stem, dense blocks and transitions, final BN-ReLU. Shapes: DenseNet-121 at 224."""
+        """Stem, dense blocks and transitions, final BN-ReLU. Shapes: DenseNet-121 at 224
+        (and the map sizes at 28 x 28 with small_input)."""
         check_input(self, x)
-        x = self.pool0(self.relu0(self.norm0(self.conv0(x))))  # N x 64 x 56 x 56
-        x = self.denseblock1(x)  # N x 256 x 56 x 56
-        x = self.transition1(x)  # N x 128 x 28 x 28
+        x = self.pool0(self.relu0(self.norm0(self.conv0(x))))  # N x 64 x 56 x 56 (small: 28)
+        x = self.denseblock1(x)  # N x 256 x 56 x 56 (small: 28 x 28)
+        x = self.transition1(x)  # N x 128 x 28 x 28 (small: 14 x 14)
         x = self.denseblock2(x)  # N x 512 x 28 x 28
-        x = self.transition2(x)  # N x 256 x 14 x 14
+        x = self.transition2(x)  # N x 256 x 14 x 14 (small: 7 x 7)
         x = self.denseblock3(x)  # N x 1024 x 14 x 14
-        x = self.transition3(x)  # N x 512 x 7 x 7
+        x = self.transition3(x)  # N x 512 x 7 x 7 (small: 3 x 3)
         x = self.denseblock4(x)  # N x 1024 x 7 x 7
         return self.relu5(self.norm5(x))
 

@@ -1,9 +1,11 @@
 """Dual Path Networks (Chen et al., 2017): a residual path and a dense path side by side."""
 
+import numbers
+
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 
 class BnActConv2d(nn.Sequential):
@@ -38,6 +40,9 @@ class DualPathBlock(nn.Module):
     With ``b=True`` (DPN-68b) the last 1x1 convolution is two convolutions, one per path,
     after a shared BN-ReLU; the parameter count is the same.
 
+    With ``inc=0`` the block has no dense path: it adds its bottleneck's output to the
+    residual path and concatenates nothing (a pre-activation ResNeXt block).
+
     Shape:
         - Input: ``(N, in_channels, H, W)``.
         - Output: ``(N, res_channels + D + inc, H_out, W_out)`` where ``D`` is the input's
@@ -52,12 +57,15 @@ class DualPathBlock(nn.Module):
         super().__init__()
         if not project and stride != 1:
             raise ValueError(f"a block with stride {stride} must project its input (project=True)")
-        if not project and in_channels <= res_channels:
+        if not project and in_channels < res_channels:
             raise ValueError(
-                f"a block without projection needs more than res_channels={res_channels} "
+                f"a block without projection needs at least res_channels={res_channels} "
                 f"input channels (residual + dense), got {in_channels}"
             )
+        if inc < 0:
+            raise ValueError(f"inc must be at least 0 (0: no dense path), got {inc}")
         self.res_channels = res_channels
+        self.inc = inc
         self.c1x1_w = (
             BnActConv2d(in_channels, res_channels + 2 * inc, 1, stride=stride) if project else None
         )
@@ -66,20 +74,27 @@ class DualPathBlock(nn.Module):
         if b:
             self.c1x1_c = nn.Sequential(nn.BatchNorm2d(mid_channels, eps=0.001), nn.ReLU())
             self.c1x1_c1 = nn.Conv2d(mid_channels, res_channels, 1, bias=False)
-            self.c1x1_c2 = nn.Conv2d(mid_channels, inc, 1, bias=False)
+            self.c1x1_c2 = nn.Conv2d(mid_channels, inc, 1, bias=False) if inc else None
         else:
             self.c1x1_c = BnActConv2d(mid_channels, res_channels + inc, 1)
             self.c1x1_c1 = None
             self.c1x1_c2 = None
 
+    def main_path(self):
+        """The bottleneck's three units, in order (the projection runs beside them)."""
+        return self.c1x1_a, self.c3x3_b, self.c1x1_c
+
     def forward(self, x):
         paths = x if self.c1x1_w is None else self.c1x1_w(x)
         residual, dense = paths[:, : self.res_channels], paths[:, self.res_channels :]
         y = self.c1x1_c(self.c3x3_b(self.c1x1_a(x)))
-        if self.c1x1_c1 is not None:
-            new_residual, new_dense = self.c1x1_c1(y), self.c1x1_c2(y)
-        else:
+        if self.c1x1_c1 is None:
             new_residual, new_dense = y[:, : self.res_channels], y[:, self.res_channels :]
+        else:
+            new_residual = self.c1x1_c1(y)
+            new_dense = y[:, :0] if self.c1x1_c2 is None else self.c1x1_c2(y)
+        if dense.shape[1] == 0 and new_dense.shape[1] == 0:  # no dense path (inc=0)
+            return residual + new_residual
         return torch.cat([residual + new_residual, dense, new_dense], dim=1)
 
 
@@ -106,17 +121,24 @@ class DPN(nn.Module):
 
     Stage ``i`` (0-based) has ``k_sec[i]`` blocks whose residual path is ``widths[i]``
     channels wide, whose dense path grows by ``inc_sec[i]`` per block, and whose
-    bottleneck has ``k_r * 2**i`` channels in ``groups`` groups. Every stage but the
-    first halves the resolution in its first block. At ImageNet settings DPN-68 has
-    12,611,602 parameters and DPN-92 37,668,392 (timm's counts; timm's classifier is a
-    1x1 convolution, here an ``nn.Linear`` with the same parameters).
+    bottleneck has ``k_r * 2**i`` channels in ``groups`` groups (all divided by
+    ``width_div``, see below). Every stage but the first halves the resolution in its
+    first block. At ImageNet settings DPN-68, -92, -98 and -131 have 12,611,602,
+    37,668,392, 61,570,728 and 79,254,504 parameters (the counts of timm and imgclsmob;
+    timm's classifier is a 1x1 convolution, here an ``nn.Linear`` with the same
+    parameters).
+
+    ``inc_sec=(0, 0, 0, 0)`` switches the dense path off: every block then only adds to
+    its residual path (a pre-activation ResNeXt with DPN's widths), and the features have
+    ``widths[3]`` channels. A stage with ``inc_sec[i] = 0`` has no dense path, whatever
+    the others have, since each stage starts its paths afresh.
 
     Args:
         num_init_features: channels of the stem convolution.
         k_r: bottleneck channels of the first stage (doubled at each later stage).
         groups: groups of the 3x3 convolution; ``k_r`` must be a multiple of it.
         k_sec: four block counts.
-        inc_sec: four dense-path increments per block.
+        inc_sec: four dense-path increments per block; 0 turns a stage's dense path off.
         widths: residual-path channels of the four stages; ``(64, 128, 256, 512)`` for
             DPN-68, ``(256, 512, 1024, 2048)`` for the larger models.
         stem_kernel_size: the stem convolution's kernel (3 for DPN-68, 7 otherwise); it
@@ -128,7 +150,19 @@ class DPN(nn.Module):
         in_channels: channels of the input image.
         small_input: ``True`` for 28-32 pixel inputs: the stem is a 3x3 stride-1
             convolution without the max pool, so a 28x28 image runs the four stages at 28,
-            14, 7 and 4 pixels.
+            14, 7 and 4 pixels (32x32: 32, 16, 8, 4).
+        width_div: a positive integer dividing every channel count (``c // width_div``):
+            ``num_init_features``, ``k_r``, ``widths`` and ``inc_sec``. It divides
+            ``groups`` too (``max(1, groups // width_div)``), so the channels per group
+            (``k_r // groups``) stay the same when ``width_div`` divides both ``k_r`` and
+            ``groups`` (DPN-92 at 8: ``k_r`` 12 in 4 groups of 3, as 96 in 32); a
+            ``width_div`` that leaves the bottleneck's channels not a multiple of its
+            groups is refused, and the message lists the values that work. DPN-68 takes
+            1, 2, 4, 8 and 10 (its stem has 10 channels), DPN-92 up to 16 except 3, 5, 6,
+            7, 9 and 13.
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(1, 1)`` in both
+    forms (every stride-2 layer pads enough to leave a 1x1 map at 1x1).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -153,16 +187,35 @@ class DPN(nn.Module):
         num_classes=1000,
         in_channels=3,
         small_input=False,
+        width_div=1,
     ):
         super().__init__()
-        if not (len(k_sec) == len(inc_sec) == len(widths) == 4) or any(n < 1 for n in k_sec):
+        k_sec, inc_sec, widths = tuple(k_sec), tuple(inc_sec), tuple(widths)
+        if (
+            not (len(k_sec) == len(inc_sec) == len(widths) == 4)
+            or not all(_is_count(n, 1) for n in k_sec + widths)
+            or not all(_is_count(n, 0) for n in inc_sec)
+        ):
             raise ValueError(
                 "k_sec, inc_sec and widths must each have four entries (positive block "
-                f"counts in k_sec), got k_sec={tuple(k_sec)}, inc_sec={tuple(inc_sec)}, "
-                f"widths={tuple(widths)}"
+                "counts in k_sec, positive widths, increments of at least 0 in inc_sec), "
+                f"got k_sec={k_sec}, inc_sec={inc_sec}, widths={widths}"
             )
+        sizes = dict(num_init_features=num_init_features, k_r=k_r, groups=groups)
+        bad = {name: n for name, n in sizes.items() if not _is_count(n, 1)}
+        if bad:
+            raise ValueError(f"DPN expected positive integers, got {bad}")
         if k_r % groups != 0:
             raise ValueError(f"k_r must be a multiple of groups, got k_r={k_r}, groups={groups}")
+        counts = dict(num_init_features=num_init_features, k_r=k_r)
+        counts.update({f"widths[{i}]": w for i, w in enumerate(widths)})
+        counts.update({f"inc_sec[{i}]": inc for i, inc in enumerate(inc_sec)})
+        self.width_div = check_width_div("DPN", width_div, counts, grouped=[(k_r, groups)])
+        num_init_features //= self.width_div
+        k_r //= self.width_div
+        groups = max(1, groups // self.width_div)
+        inc_sec = tuple(inc // self.width_div for inc in inc_sec)
+        widths = tuple(w // self.width_div for w in widths)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.small_input = small_input
@@ -204,15 +257,26 @@ class DPN(nn.Module):
         self.dropout = nn.Dropout(drop_rate)
         self.classifier = nn.Linear(channels, num_classes)
 
-    @explains_small_inputs
+    def blocks(self):
+        """The dual-path blocks of the four stages, in order."""
+        return [b for i in range(2, 6) for b in getattr(self, f"conv{i}")]
+
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the stem and the blocks leave at 1x1."""
+        return min_input_size_of(
+            self.conv1, self.pool1, *(unit for b in self.blocks() for unit in b.main_path())
+        )
+
     def forward_features(self, x):
-        """Stem and the four stages. Shapes: DPN-92 at 224 (residual + dense channels)."""
+        """Stem and the four stages. Shapes: DPN-92 at 224 (residual + dense channels),
+        and the map sizes at 28 x 28 with small_input."""
         check_input(self, x)
-        x = self.pool1(self.conv1(x))  # N x 64 x 56 x 56
-        x = self.conv2(x)  # N x (256 + 80) x 56 x 56
-        x = self.conv3(x)  # N x (512 + 192) x 28 x 28
-        x = self.conv4(x)  # N x (1024 + 528) x 14 x 14
-        x = self.conv5(x)  # N x (2048 + 640) x 7 x 7
+        x = self.pool1(self.conv1(x))  # N x 64 x 56 x 56 (small: 28 x 28)
+        x = self.conv2(x)  # N x (256 + 80) x 56 x 56 (small: 28 x 28)
+        x = self.conv3(x)  # N x (512 + 192) x 28 x 28 (small: 14 x 14)
+        x = self.conv4(x)  # N x (1024 + 528) x 14 x 14 (small: 7 x 7)
+        x = self.conv5(x)  # N x (2048 + 640) x 7 x 7 (small: 4 x 4)
         return self.conv5_bn_ac(x)
 
     def forward_head(self, x):
@@ -222,6 +286,10 @@ class DPN(nn.Module):
 
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
+
+
+def _is_count(n, least):
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= least
 
 
 def _dpn(depth, num_classes, in_channels, kwargs):

@@ -5,7 +5,7 @@ from collections import namedtuple
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 # The nine inception modules: name -> (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj),
 # the columns of the paper's Table 1. A module's output has ch1x1 + ch3x3 + ch5x5 +
@@ -21,6 +21,9 @@ INCEPTION_CFG = {
     "inception5a": (256, 160, 320, 32, 128, 128),  # 832
     "inception5b": (384, 192, 384, 48, 128, 128),  # 1024
 }
+# The stem's two widths (conv1 and conv2, conv3) and the auxiliary heads' (1x1 conv, FC).
+STEM_WIDTHS = (64, 192)
+AUX_WIDTHS = (128, 1024)
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux1", "aux2"])
 GoogLeNetOutputs.__doc__ = """What GoogLeNet returns in training mode with auxiliary classifiers.
@@ -95,8 +98,7 @@ class InceptionAux(nn.Module):
 
     def __init__(self, in_channels, num_classes, width_div=1, dropout=0.7):
         super().__init__()
-        conv_channels = 128 // width_div
-        hidden = 1024 // width_div
+        conv_channels, hidden = (w // width_div for w in AUX_WIDTHS)
         self.avgpool = nn.AdaptiveAvgPool2d((4, 4))
         self.conv = BasicConv2d(in_channels, conv_channels, kernel_size=1)
         self.flatten = nn.Flatten(1)
@@ -114,10 +116,25 @@ class InceptionAux(nn.Module):
 class GoogLeNet(nn.Module):
     """GoogLeNet (Inception v1): a stem, nine inception modules, global average pooling.
 
-    Batch norm follows every convolution (torchvision's form; the paper predates batch
-    norm) and the third inception branch is 5x5 as in the paper. At ImageNet settings
-    the model has 7,005,832 parameters without the auxiliary classifiers and 13,385,816
-    with them.
+    The layers, their widths and the map sizes are those of the paper's Table 1 (with
+    ``small_input=False``), including the 5x5 convolution of the third inception branch,
+    where torchvision's GoogLeNet has 3x3 (a known slip it keeps for its pretrained
+    weights, pytorch/vision issue 906, which gives its model fewer parameters). The model
+    departs from the paper where torchvision's does:
+
+    - Batch norm follows every convolution (the paper predates batch norm), and the
+      convolutions have no bias.
+    - The two local response normalizations of the paper's stem (after the first max
+      pool and after the 3x3 convolution) are left out.
+    - The last max pool (``maxpool4``, between inception4e and inception5a) is 2x2 with
+      stride 2 where Table 1 has 3x3 with stride 2 like the other three. Both take a
+      14x14 map to 7x7 (every max pool rounds up, ``ceil_mode=True``).
+    - The auxiliary classifiers pool to 4x4 adaptively instead of with a 5x5 stride-3
+      average pool (the same 4x4 from the paper's 14x14 maps), see :class:`InceptionAux`.
+    - The final 7x7 average pool is an adaptive one, so other input sizes work.
+
+    At ImageNet settings the model has 7,005,832 parameters without the auxiliary
+    classifiers and 13,385,816 with them.
 
     With ``aux_logits=True`` two auxiliary classifiers sit on inception4a and
     inception4d. In training mode ``forward`` then returns ``GoogLeNetOutputs(logits,
@@ -130,12 +147,19 @@ class GoogLeNet(nn.Module):
         aux_logits: build the two auxiliary classifiers.
         small_input: ``True`` for 28-32 pixel inputs: the 7x7 stride-2 first convolution
             becomes 3x3 stride 1 and the two stem max pools are left out, so a 28x28
-            image reaches inception3a at 28x28, inception4a at 14x14 and inception5a at
-            7x7, the sizes a 224x224 image has there.
-        width_div: divide every channel count (stem, inception table, auxiliary heads) by
-            this; small variants for a CPU use 4 to 16.
+            image keeps 28x28 through the stem and inception3a-3b, is pooled to 14x14 for
+            inception4a-4e and to 7x7 for inception5a-5b: the sizes a 224x224 image has
+            there. (Without it, a 28x28 image would reach the inception modules at 4x4,
+            2x2 and 1x1.)
+        width_div: a positive integer dividing every channel count (``c // width_div``):
+            the stem (64, 192), every column of ``INCEPTION_CFG`` and the auxiliary heads
+            (128, 1024). Up to 16 (``ch5x5red`` is 16 in inception3a and 4a); small
+            variants for a CPU use 4 to 16.
         dropout: dropout before the final FC layer (0.4 in the paper).
         aux_dropout: dropout inside the auxiliary classifiers (0.7 in the paper).
+
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(15, 15)``, or
+    ``(2, 2)`` with ``small_input=True``.
 
     Shape:
         - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
@@ -158,14 +182,19 @@ class GoogLeNet(nn.Module):
         aux_dropout=0.7,
     ):
         super().__init__()
-        if width_div < 1 or width_div > 16:
-            raise ValueError(f"width_div must be between 1 and 16, got {width_div}")
+        widths = {"conv1": STEM_WIDTHS[0], "conv3": STEM_WIDTHS[1]}
+        columns = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
+        for name, row in INCEPTION_CFG.items():
+            widths.update({f"{name} {column}": w for column, w in zip(columns, row)})
+        if aux_logits:
+            widths.update({"aux conv": AUX_WIDTHS[0], "aux fc": AUX_WIDTHS[1]})
+        self.width_div = width_div = check_width_div("GoogLeNet", width_div, widths)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.aux_logits = aux_logits
         self.small_input = small_input
 
-        c1, c3 = 64 // width_div, 192 // width_div
+        c1, c3 = (w // width_div for w in STEM_WIDTHS)
         if small_input:
             self.conv1 = BasicConv2d(in_channels, c1, kernel_size=3, stride=1, padding=1)
             self.maxpool1 = nn.Identity()
@@ -210,13 +239,19 @@ class GoogLeNet(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: what the stem and the four max pools leave at 1x1."""
+        return min_input_size_of(
+            self.conv1, self.maxpool1, self.maxpool2, self.maxpool3, self.maxpool4
+        )
+
     def _features(self, x, with_aux):
-        # Shapes are for a 224 x 224 input (the same from inception3a on for a 28 x 28
-        # input with small_input).
+        # Shapes are for a 224 x 224 input; with small_input a 28 x 28 input has the same
+        # sizes from maxpool2 on (the stem keeps it at 28 x 28).
         check_input(self, x)
-        x = self.maxpool1(self.conv1(x))  # N x 64 x 56 x 56
-        x = self.conv3(self.conv2(x))  # N x 192 x 56 x 56
+        x = self.maxpool1(self.conv1(x))  # N x 64 x 56 x 56 (small: 28 x 28)
+        x = self.conv3(self.conv2(x))  # N x 192 x 56 x 56 (small: 28 x 28)
         x = self.maxpool2(x)  # N x 192 x 28 x 28
         x = self.inception3a(x)  # N x 256 x 28 x 28
         x = self.inception3b(x)  # N x 480 x 28 x 28

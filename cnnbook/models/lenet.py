@@ -2,7 +2,10 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input
+from cnnbook.models.common import check_input, check_width_div
+
+# The widths at width_div=1: C1, C3 and C5 maps, F6 units (the paper's 84).
+LENET_WIDTHS = {"C1": 6, "C3": 16, "C5": 120, "F6": 84}
 
 
 class LeNet5(nn.Module):
@@ -27,6 +30,10 @@ class LeNet5(nn.Module):
         small_input: ``True`` for 28x28 input (MNIST as it comes): C1 pads its input
             with 2 pixels on each side, so a 28x28 image gives the same 28x28 C1 maps
             that a 32x32 image gives without padding. The parameter count is unchanged.
+        width_div: a positive integer dividing every width (``c // width_div``): the C1,
+            C3 and C5 maps (6, 16, 120) and F6's 84 units. Up to 6.
+
+    ``min_input_size`` is the one size the model takes, ``(32, 32)`` or ``(28, 28)``.
 
     Shape:
         - Input: ``(N, in_channels, 32, 32)``, or ``(N, in_channels, 28, 28)`` with
@@ -37,35 +44,45 @@ class LeNet5(nn.Module):
     applied to document recognition", Proc. IEEE, 1998.
     """
 
-    def __init__(self, num_classes=10, in_channels=1, classic=False, small_input=False):
+    def __init__(
+        self, num_classes=10, in_channels=1, classic=False, small_input=False, width_div=1
+    ):
         super().__init__()
+        self.width_div = check_width_div("LeNet5", width_div, LENET_WIDTHS)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.classic = classic
         self.small_input = small_input
         activation = nn.Tanh if classic else nn.ReLU
         pool = nn.AvgPool2d if classic else nn.MaxPool2d
+        c1, c3, c5, f6 = (w // self.width_div for w in LENET_WIDTHS.values())
 
-        self.conv1 = nn.Conv2d(in_channels, 6, kernel_size=5, padding=2 if small_input else 0)
+        self.conv1 = nn.Conv2d(in_channels, c1, kernel_size=5, padding=2 if small_input else 0)
         self.act1 = activation()
         self.pool1 = pool(kernel_size=2, stride=2)
-        self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
+        self.conv2 = nn.Conv2d(c1, c3, kernel_size=5)
         self.act2 = activation()
         self.pool2 = pool(kernel_size=2, stride=2)
         # C5 is a convolution whose 5x5 kernel covers the whole 5x5 S4 map, so it acts
         # as a fully connected layer here, as in the paper.
-        self.conv3 = nn.Conv2d(16, 120, kernel_size=5)
+        self.conv3 = nn.Conv2d(c3, c5, kernel_size=5)
         self.act3 = activation()
         self.flatten = nn.Flatten(1)
-        self.fc1 = nn.Linear(120, 84)
+        self.fc1 = nn.Linear(c5, f6)
         self.act4 = activation()
-        self.fc2 = nn.Linear(84, num_classes)
+        self.fc2 = nn.Linear(f6, num_classes)
+
+    @property
+    def min_input_size(self):
+        """The one ``(H, W)`` the model takes: C5 must cover the whole S4 map."""
+        return (28, 28) if self.small_input else (32, 32)
 
     def forward_features(self, x):
-        """The convolution and subsampling layers, C1 to C5."""
-        check_input(self, x, size=(28, 28) if self.small_input else (32, 32))
-        x = self.pool1(self.act1(self.conv1(x)))  # N x 6 x 14 x 14
-        x = self.pool2(self.act2(self.conv2(x)))  # N x 16 x 5 x 5
+        """The convolution and subsampling layers, C1 to C5 (the same sizes for 32 x 32
+        input, and 28 x 28 with ``small_input``)."""
+        check_input(self, x, size=self.min_input_size)
+        x = self.pool1(self.act1(self.conv1(x)))  # N x 6 x 14 x 14 (C1 28 x 28)
+        x = self.pool2(self.act2(self.conv2(x)))  # N x 16 x 5 x 5 (C3 10 x 10)
         x = self.act3(self.conv3(x))  # N x 120 x 1 x 1
         return x
 

@@ -42,7 +42,8 @@ def get_model(name, **kwargs):
     """Build the model registered as ``name``; keyword arguments go to its factory.
 
     For example ``get_model("resnet18", num_classes=10, in_channels=1, small_input=True,
-    width=16)`` is a narrow ResNet-18 for MNIST. An unknown name raises ``ValueError``.
+    width_div=4)`` is a narrow ResNet-18 for MNIST (16 channels in its first stage). An
+    unknown name raises ``ValueError``.
     """
     try:
         factory = _FACTORIES[name]

@@ -2,13 +2,14 @@
 
 from torch import nn
 
-from cnnbook.models.common import check_input, explains_small_inputs
+from cnnbook.models.common import check_input, check_width_div, min_input_size_of
 
 # A number is a 3x3 convolution (padding 1) with that many output channels, followed by
 # ReLU; "M" is a 2x2 max pool with stride 2. At 224 x 224 input the five pools leave the
 # maps at N x 64 x 112 x 112, N x 128 x 56 x 56, N x 256 x 28 x 28, N x 512 x 14 x 14 and
-# N x 512 x 7 x 7. The keys are the number of weight layers (convolutions + 3 FC layers),
-# the paper's configurations A, B, D and E.
+# N x 512 x 7 x 7; with small_input a 28 x 28 input leaves them at 14, 7, 4, 2 and 1 pixels
+# (32 x 32: 16, 8, 4, 2, 1). The keys are the number of weight layers (convolutions + 3 FC
+# layers), the paper's configurations A, B, D and E.
 VGG_CFGS = {
     11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -21,6 +22,8 @@ VGG_CFGS = {
         512, 512, 512, 512, "M",
     ],
 }
+# The hidden FC width at width_div=1, divided like the channels when hidden=None.
+VGG_HIDDEN = 4096
 
 
 class VGG(nn.Module):
@@ -42,15 +45,20 @@ class VGG(nn.Module):
             (``ceil_mode=True``) so five of them take 28 -> 14 -> 7 -> 4 -> 2 -> 1 and 32 ->
             16 -> 8 -> 4 -> 2 -> 1, and the classifier sees the 1x1 map (``C`` features)
             instead of the 7x7 map (``49 C`` features) pooled for ImageNet.
-        width_div: divide every convolution's channel count by this (1 = the paper's
-            widths); small variants for a CPU use 4 to 16.
+        width_div: a positive integer dividing every channel count (``c // width_div``,
+            1 = the paper's widths): each convolution of ``cfg`` and, with
+            ``hidden=None``, the two hidden FC layers (4096). Up to 64 for the paper's
+            configurations; small variants for a CPU use 4 to 16.
         hidden: width of the two hidden fully connected layers; ``None`` means
-            ``4096 // width_div``.
+            ``4096 // width_div``, a number is taken as it is.
         dropout: dropout probability after each hidden FC layer.
 
+    ``min_input_size`` is the smallest ``(H, W)`` the model takes: ``(32, 32)`` for the
+    paper's configurations (five pools), ``(1, 1)`` with ``small_input=True``.
+
     Shape:
-        - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings (at least 32 x
-          32), 28 x 28 or 32 x 32 with ``small_input=True``.
+        - Input: ``(N, in_channels, H, W)``, 224 x 224 at ImageNet settings, 28 x 28 or
+          32 x 32 with ``small_input=True``.
         - Output: ``(N, num_classes)``.
 
     Reference: K. Simonyan, A. Zisserman, "Very deep convolutional networks for
@@ -69,17 +77,22 @@ class VGG(nn.Module):
         dropout=0.5,
     ):
         super().__init__()
-        if width_div < 1 or width_div > 64:
-            raise ValueError(f"width_div must be between 1 and 64, got {width_div}")
-        unknown = [v for v in cfg if v != "M" and not (isinstance(v, int) and v > 0)]
+        unknown = [
+            v for v in cfg
+            if v != "M" and not (isinstance(v, int) and not isinstance(v, bool) and v > 0)
+        ]
         if unknown:
             raise ValueError(
                 f"VGG cfg entries must be positive channel counts or 'M', got {unknown}"
             )
+        widths = {f"convolution {i + 1}": v for i, v in enumerate(v for v in cfg if v != "M")}
+        if hidden is None:
+            widths["hidden"] = VGG_HIDDEN
+        self.width_div = width_div = check_width_div("VGG", width_div, widths)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.small_input = small_input
-        hidden = 4096 // width_div if hidden is None else hidden
+        hidden = VGG_HIDDEN // width_div if hidden is None else hidden
 
         layers = []
         channels = in_channels
@@ -87,7 +100,7 @@ class VGG(nn.Module):
             if v == "M":
                 layers.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=small_input))
                 continue
-            out_channels = max(1, v // width_div)
+            out_channels = v // width_div
             layers.append(nn.Conv2d(channels, out_channels, kernel_size=3, padding=1))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(out_channels))
@@ -123,7 +136,11 @@ class VGG(nn.Module):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
-    @explains_small_inputs
+    @property
+    def min_input_size(self):
+        """Smallest ``(H, W)`` input: ``2**pools`` pixels, or 1 when the pools round up."""
+        return min_input_size_of(self.features)
+
     def forward_features(self, x):
         """The convolution stack (see ``VGG_CFGS`` for the shape after each pool)."""
         check_input(self, x)
