@@ -81,7 +81,7 @@ def plot_history(histories, metrics=("loss", "acc"), *, title=None, val=True):
         ax.set_ylabel(names[metric])
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize="small")
+    fig.legend(handles, labels, loc="outside right center", fontsize="small")
     if title:
         fig.suptitle(title)
     return fig

@@ -139,6 +139,22 @@ def amp_supported(device) -> bool:
     return torch.device(device).type in ("cuda", "cpu")
 
 
+def _in_order(loader, batch_size=1000):
+    """The loader's examples in order, in large batches, drawing nothing from any random
+    generator: measuring the training set must not change the batches of later epochs."""
+    import torch
+    from torch.utils.data import BatchSampler, DataLoader, SequentialSampler, TensorDataset
+
+    dataset = getattr(loader, "dataset", None)
+    if dataset is None:
+        raise ValueError("eval_train=True needs a DataLoader over a dataset (one with .dataset)")
+    own = torch.Generator()  # DataLoader draws a seed each time it is iterated
+    if isinstance(dataset, TensorDataset):  # one indexing operation per batch
+        batches = BatchSampler(SequentialSampler(dataset), batch_size, drop_last=False)
+        return DataLoader(dataset, sampler=batches, batch_size=None, generator=own)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, generator=own)
+
+
 def _set_epoch(loader, epoch):
     """Tell a distributed sampler which epoch it is, so each epoch has its own order."""
     for sampler in (getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)):
@@ -238,7 +254,7 @@ def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e
         history.train_acc.append(correct / count)
         history.images_per_second.append(count / train_seconds)
         if eval_train:
-            train_loss, train_acc = evaluate(model, train_loader, loss_fn=loss_fn, device=device, amp=amp)
+            train_loss, train_acc = evaluate(model, _in_order(train_loader), loss_fn=loss_fn, device=device, amp=amp)
             history.train_eval_loss.append(train_loss)
             history.train_eval_acc.append(train_acc)
         if val_loader is not None:

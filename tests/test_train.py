@@ -157,6 +157,20 @@ def test_eval_train_measures_the_training_set_in_eval_mode():
     assert not fit(model, train, epochs=1, log=False).train_eval_acc  # off by default
 
 
+def test_eval_train_leaves_the_run_unchanged():
+    # Measuring the training set must not draw from the loader's generator or torch's:
+    # the same run with and without it takes the same steps (dropout masks included).
+    x, y = _blobs(200)
+    runs = []
+    for eval_train in (False, True):
+        seed_everything(0)
+        train, val = make_loaders(x[:150], y[:150], x[150:], y[150:], batch_size=30, seed=1)
+        model = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+                                    torch.nn.Linear(16, 3))
+        runs.append(fit(model, train, val, epochs=3, lr=0.05, log=False, eval_train=eval_train).step_loss)
+    assert runs[0] == runs[1]
+
+
 def test_scheduler_steps_once_per_epoch_and_aux_weight_scales_the_aux_loss():
     x, y = _blobs(64)
     train, _ = make_loaders(x, y, batch_size=64)  # one step per epoch
