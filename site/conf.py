@@ -14,7 +14,7 @@ from cnnbook.book import launch
 project = "cnnbook"
 author = "the cnnbook authors"
 copyright = "the cnnbook authors, MIT licence"
-language = "en"  # cnnbook.book.site sets each edition's language
+language = "en"  # cnnbook.book.site sets each edition's language (and its search's)
 
 extensions = [
     "myst_nb",                 # notebooks (and Markdown pages) as Sphinx sources
@@ -33,6 +33,7 @@ exclude_patterns = ["**.ipynb_checkpoints"]
 suppress_warnings = ["mystnb.unknown_mime_type"]  # checked claims (cnnbook.book.claims)
 
 html_theme = "sphinx_book_theme"
+templates_path = ["_templates"]
 html_title = "cnnbook"
 # MathJax is served from the site (_static/mathjax), never from a CDN: the files come with
 # the sphinx-mathjax-offline package.
@@ -47,7 +48,9 @@ html_context = {"default_mode": "light"}
 html_theme_options = {
     "repository_url": launch.REPOSITORY,
     "repository_branch": launch.BRANCH,
-    "path_to_docs": "",  # the staged sources mirror the repository's paths
+    # Where the staged sources' root is in the repository: the English edition's mirrors the
+    # repository's paths; cnnbook.book.site sets the Korean one's (notebooks/ko).
+    "path_to_docs": "",
     "use_repository_button": True,
     "use_download_button": True,
     "launch_buttons": {"colab_url": launch.COLAB},
@@ -55,4 +58,6 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "show_toc_level": 2,
     "navbar_persistent": [],  # the sidebar has the search field; no second one in a header
+    # The language switch (site/_templates/language-switch.html) first in every page's header.
+    "article_header_end": ["language-switch.html", "article-header-buttons.html"],
 }
