@@ -37,7 +37,7 @@ def _translate_all(folder):
              "cell-3": "$$y = Wx$$"}
     for cells in data.values():
         for cell_id, entry in cells.items():
-            entry["ko"] = texts[cell_id]
+            entry["ko"] = texts.get(cell_id)
     return edition.apply(data, "ko", folder=folder)
 
 
@@ -89,6 +89,17 @@ def test_a_translation_must_be_in_the_language(folder):
     problems = edition.problems("ko", folder=folder)
     # the title holds Hangul already and the formula needs no translation; the prose does
     assert problems == ["notebooks/ko/01_a.ipynb cell 2 (cell-1): marked translated but holds no Hangul"]
+
+
+def test_the_badge_of_a_twin_opens_the_twin(folder):
+    from cnnbook.book import launch
+
+    launch.add_launch(folder / "01_a.ipynb", "notebooks/01_a.ipynb")
+    _translate_all(folder)  # the badge needs no translator
+    assert edition.status("ko", folder=folder) == [] and edition.problems("ko", folder=folder) == []
+    twin = nbformat.read(folder / "ko" / "01_a.ipynb", as_version=4)
+    (badge,) = [c for c in twin.cells if launch.BADGE_TAG in c.metadata.get("tags", [])]
+    assert launch.colab_url("notebooks/ko/01_a.ipynb") in badge.source
 
 
 def test_cli_status_export_and_apply(folder, tmp_path, capsys):

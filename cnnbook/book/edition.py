@@ -74,9 +74,18 @@ def _cell_id(cell, number):
     return cell["id"]
 
 
-def _build_twin(english, previous):
+def _is_badge(cell):
+    from cnnbook.book.launch import BADGE_TAG
+
+    return BADGE_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def _build_twin(english, previous, relpath):
     """The twin of ``english``: its code cells as they are, translated prose where the
-    previous twin has it (matched by cell id), English prose marked untranslated elsewhere."""
+    previous twin has it (matched by cell id), English prose marked untranslated elsewhere.
+    The "Open in Colab" badge needs no translator: the twin's badge opens the twin."""
+    from cnnbook.book.launch import badge_source
+
     prose = {}
     if previous is not None:
         prose = {c["id"]: c for c in previous.cells if c.cell_type == "markdown" and c.get("id")}
@@ -87,7 +96,11 @@ def _build_twin(english, previous):
             continue
         old = prose.get(cell_id)
         meta = cell.setdefault("metadata", {})
-        if old is not None and _translates(old) is not None:
+        if _is_badge(cell):
+            stamp = source_hash(cell.source)
+            cell.source = badge_source(relpath)
+            meta[_KEY] = {"translates": stamp}
+        elif old is not None and _translates(old) is not None:
             cell.source = old.source
             meta[_KEY] = {"translates": _translates(old)}
         else:
@@ -103,7 +116,7 @@ def sync(lang="ko", names=None, *, folder=None) -> list[Path]:
     for english in _english(names, folder):
         path = twin_path(english, lang)
         previous = _read(path) if path.exists() else None
-        twin = _build_twin(_read(english), previous)
+        twin = _build_twin(_read(english), previous, f"notebooks/{lang}/{english.name}")
         twin.metadata[_KEY] = {"edition": lang}
         path.parent.mkdir(parents=True, exist_ok=True)
         text = nbformat.writes(twin) + "\n"
@@ -241,7 +254,7 @@ def problems(lang="ko", names=None, *, folder=None) -> list[str]:
             elif stamp != source_hash(a.source):
                 found.append(f"{rel} cell {number} ({a.id}): the English cell changed since it was "
                              f"translated; {hint}")
-            elif lang == "ko" and _has_words(a.source) and not _HANGUL.search(b.source):
+            elif lang == "ko" and _has_words(a.source) and not _HANGUL.search(b.source) and not _is_badge(a):
                 found.append(f"{rel} cell {number} ({a.id}): marked translated but holds no Hangul")
     return found
 
