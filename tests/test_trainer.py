@@ -57,8 +57,8 @@ def _env():
 
 
 def _kill_after_first_epoch(args, out, *, group=False):
-    """Start a run and SIGKILL it (its whole process group with ``group``) once epoch 1 is
-    written, while it is inside epoch 2."""
+    """Start a run and SIGKILL it (its whole process group with ``group``) about halfway
+    through epoch 2."""
     proc = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=group)
     deadline = time.monotonic() + 300
@@ -66,6 +66,7 @@ def _kill_after_first_epoch(args, out, *, group=False):
         assert proc.poll() is None, "the run ended before it wrote its first checkpoint"
         assert time.monotonic() < deadline
         time.sleep(0.02)
+    time.sleep(float(_metrics(out, keep_time=True)[0]["seconds"]) / 2)  # about half of epoch 2
     if group:
         os.killpg(proc.pid, signal.SIGKILL)
     else:
