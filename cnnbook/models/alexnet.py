@@ -55,7 +55,7 @@ class AlexNet(nn.Module):
         - Output: ``(N, num_classes)``.
 
     Reference: A. Krizhevsky, I. Sutskever, G. E. Hinton, "ImageNet classification with
-    deep convolutional neural networks", NeurIPS 2012.
+    deep convolutional neural networks", NIPS 2012.
     """
 
     def __init__(
