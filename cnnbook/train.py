@@ -155,6 +155,27 @@ def _in_order(loader, batch_size=1000):
     return DataLoader(dataset, batch_size=batch_size, shuffle=False, generator=own)
 
 
+class _NoBar:
+    """What ``fit`` iterates when no progress bar is wanted: the loader itself."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __iter__(self):
+        return iter(self.loader)
+
+    def close(self):
+        pass
+
+
+def _progress_bar(loader, desc):
+    """A tqdm bar over the batches: one line in a terminal, a widget in Jupyter, nothing in
+    a log file. Imported only when wanted (tqdm.auto warns in a kernel without ipywidgets)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(loader, desc=desc, leave=False, disable=None, unit="batch", dynamic_ncols=True)
+
+
 def _set_epoch(loader, epoch):
     """Tell a distributed sampler which epoch it is, so each epoch has its own order."""
     for sampler in (getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)):
@@ -193,7 +214,6 @@ def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e
     the epoch's metrics are summed over the processes.
     """
     import torch
-    from tqdm.auto import tqdm
 
     from cnnbook import distributed
     from cnnbook.device import default_device
@@ -213,8 +233,7 @@ def fit(model, train_loader, val_loader=None, *, epochs=1, optimizer=None, lr=1e
         model.train()
         history.lr.append(float(optimizer.param_groups[0]["lr"]))
         total_loss, correct, count = 0.0, 0, 0
-        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=None if progress else True,
-                   unit="batch", dynamic_ncols=True)
+        bar = _progress_bar(train_loader, f"epoch {epoch}/{epochs}") if progress else _NoBar(train_loader)
         for x, y in bar:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with _autocast(device, amp):

@@ -170,7 +170,7 @@ class DPN(nn.Module):
         - Output: ``(N, num_classes)``.
 
     Reference: Y. Chen, J. Li, H. Xiao, X. Jin, S. Yan, J. Feng, "Dual path networks",
-    NeurIPS 2017 (arXiv:1707.01629).
+    NIPS 2017 (arXiv:1707.01629).
     """
 
     def __init__(
