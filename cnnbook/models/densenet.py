@@ -11,9 +11,9 @@ from cnnbook.models.common import check_input, check_width_div, min_input_size_o
 class DenseLayer(nn.Module):
     """BN-ReLU-Conv1x1 (to ``bn_size * growth_rate``), BN-ReLU-Conv3x3 (to ``growth_rate``).
 
-    The normalization and activation come *before* each convolution (pre-activation),
-    because the layer's input is a concatenation of earlier outputs that were never
-    normalized together. The 1x1 "bottleneck" keeps the 3x3 convolution's cost fixed
+    The normalization and activation come *before* each convolution: the pre-activation
+    ordering of He et al. (2016, "Identity Mappings in Deep Residual Networks"), which the
+    DenseNet paper adopts. The 1x1 "bottleneck" keeps the 3x3 convolution's cost fixed
     while the input keeps growing. Dropout (``drop_rate > 0``) follows the 3x3
     convolution; with ``drop_rate=0`` the layer has no dropout module (``dropout`` is
     ``None``).
