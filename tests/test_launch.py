@@ -126,3 +126,10 @@ def test_the_repository_must_be_on_github(monkeypatch, bad):
     monkeypatch.setattr(launch, "REPOSITORY", bad)
     with pytest.raises(ValueError, match="not a GitHub repository address"):
         launch.colab_url("notebooks/01_a.ipynb")
+
+
+def test_every_committed_notebook_has_its_badge_and_install_lines():
+    from cnnbook.book import launch as launch_module
+
+    stale = launch_module.launch_book(check=True)
+    assert not stale, f"run `cnnbook book launch`: {[p.name for p in stale]}"
