@@ -83,9 +83,18 @@ def _dotted(node):
     return None
 
 
+def _mask_magics(source):
+    """IPython magics and shell lines are not Python: each becomes a ``pass`` at its own
+    indentation (so an ``if`` whose body is a ``%pip`` line still parses), keeping line numbers."""
+    out = []
+    for line in source.splitlines(keepends=True):
+        match = _MAGIC.match(line)
+        out.append(line[:match.end() - 1] + "pass\n" if match else line)
+    return "".join(out)
+
+
 def _parse(source, where):
-    # IPython magics and shell lines are not Python: blank them out, keeping line numbers.
-    masked = "".join("#\n" if _MAGIC.match(line) else line for line in source.splitlines(keepends=True))
+    masked = _mask_magics(source)
     try:
         return ast.parse(masked)
     except SyntaxError as error:
@@ -190,7 +199,7 @@ def rewrite_imports(source, where="the cell"):
 def _names_used(source):
     names = set()
     try:
-        tree = ast.parse("".join("#\n" if _MAGIC.match(l) else l for l in source.splitlines(keepends=True)))
+        tree = ast.parse(_mask_magics(source))
     except SyntaxError:
         return names
     for node in ast.walk(tree):
