@@ -38,6 +38,14 @@ def test_opening_and_parameters(path):
     assert sum("parameters" in c.get("metadata", {}).get("tags", []) for c in code) == 1
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS + sorted((NOTEBOOKS[0].parent / "ko").glob("[0-9][0-9]_*.ipynb")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_one_title_style(path):
+    # "# 03 · Weight initialization (가중치 초기화)": the notebook's number, a middle dot, the title
+    title = "".join(_load(path)["cells"][0]["source"]).splitlines()[0]
+    assert re.match(rf"# {path.name[:2]} · \S", title), title
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_with_outputs_top_to_bottom(path):
     nb = _load(path)
