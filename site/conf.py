@@ -20,7 +20,7 @@ extensions = [
     "myst_nb",                 # notebooks (and Markdown pages) as Sphinx sources
     "sphinx_copybutton",       # a copy button on every code cell
     "sphinx.ext.githubpages",  # .nojekyll, so GitHub Pages serves _static/
-    "cnnbook.book.site",       # the Colab badge's image from the site, not from Colab
+    "cnnbook.book.sphinx_ext", # the badge image, the language switch, search in Korean
 ]
 
 # The committed outputs are the book's outputs: render them, never execute.

@@ -31,7 +31,7 @@ import nbformat
 import pytest
 
 from cnnbook import cli
-from cnnbook.book import BookError, edition, launch, list_notebooks, site
+from cnnbook.book import BookError, edition, launch, list_notebooks, site, sphinx_ext
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "build" / "html"
@@ -182,9 +182,9 @@ def test_a_missing_twin_stops_the_build_naming_it(tmp_path):
 
 
 def test_korean_search_finds_words_without_their_particles():
-    words = site.KoreanSearch({}).split("드롭아웃은 ReLU를 기울기가 층을 (CNN)")
+    words = sphinx_ext.KoreanSearch({}).split("드롭아웃은 ReLU를 기울기가 층을 (CNN)")
     assert {"드롭아웃은", "드롭아웃", "ReLU", "기울기가", "기울기", "층", "CNN"} <= set(words)
-    assert site.KoreanSearch({}).split("weight decay") == ["weight", "decay"]
+    assert sphinx_ext.KoreanSearch({}).split("weight decay") == ["weight", "decay"]
 
 
 def test_site_of_a_small_book_in_two_editions(tmp_path):
