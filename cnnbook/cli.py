@@ -141,12 +141,14 @@ def _book_edition(args):
 
 def _book_html(args):
     import time
+    from pathlib import Path
 
     from cnnbook.book import site
 
     start = time.perf_counter()
-    index = site.build_site(args.output, log=lambda line: print(line, file=sys.stderr))
-    print(f"website built in {time.perf_counter() - start:.0f} s: {index}")
+    site.build_site(args.output, log=lambda line: print(line, file=sys.stderr))
+    homes = ", ".join(f"{Path(args.output) / e.prefix / 'index.html'} ({e.lang})" for e in site.EDITIONS)
+    print(f"website built in {time.perf_counter() - start:.0f} s: {homes}")
     return EXIT_OK
 
 
