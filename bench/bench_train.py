@@ -3,12 +3,13 @@ Gloo process against two.
 
     python bench/bench_train.py [--model lenet5] [--epochs 3] [--repeats 3] [--threads 1]
 
-1. **Overhead.** The command's epoch loop (``cnnbook.train.fit`` inside
-   ``cnnbook.trainer.train``: metrics, the finite-loss check, progress and checkpoint hooks)
-   against the plainest loop over the same model, the same loaders and the same batch size
-   (forward, loss, ``zero_grad``, ``backward``, ``step``). Both run in this process, one
-   after the other, ``--repeats`` times; the figure is the ratio of the medians of training
-   images per second (held-out evaluation excluded from both). Target: within 5%.
+1. **Overhead.** The command's epoch loop (``cnnbook.train.fit``, which ``cnnbook train``
+   runs: metrics, the finite-loss check before every step, the hooks) against the plainest
+   loop over the same model, the same loaders (the command's own, ``cnnbook.trainer``) and the
+   same batch size (forward, loss, ``zero_grad``, ``backward``, ``step``). The two alternate
+   epoch by epoch in this process, ``--repeats * --epochs`` epochs each; the figure is the
+   ratio of the medians of training images per second (held-out evaluation excluded from
+   both). Target: within 5%.
 2. **Processes.** ``torchrun --nproc_per_node=2`` (Gloo) against one process, the same global
    batch: training images per second of each, from ``metrics.csv``. A 2-core CPU cannot show
    real scaling (each process gets one core and the gradients cross processes); the figure
@@ -47,32 +48,30 @@ def overhead(args):
 
     from cnnbook import distributed
     from cnnbook.seed import seed_everything
-    from cnnbook.trainer import TrainConfig, _loaders, build_model, train
+    from cnnbook.train import History, fit
+    from cnnbook.trainer import TrainConfig, _loaders, build_model
 
     torch.set_num_threads(args.threads)
-    ours, bare = [], []
-    for repeat in range(args.repeats):
-        with tempfile.TemporaryDirectory() as out:
-            config = TrainConfig(args.model, epochs=args.epochs, batch_size=args.batch_size, out=out,
-                                 quiet=True, schedule="none")
-            history, _ = train(config, log=lambda *a, **k: None)
-        ours.append(statistics.median(history.images_per_second))
-
-        seed_everything(config.seed)
-        world = distributed.setup()
-        train_loader, _, data = _loaders(config, world)
-        model, _ = build_model(config.model, data["image_shape"], data["num_classes"])
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-        loss_fn = torch.nn.CrossEntropyLoss()
-        speeds = []
-        for epoch in range(args.epochs):
-            train_loader.sampler.set_epoch(epoch)
-            speeds.append(bare_epoch(model, train_loader, optimizer, loss_fn))
-        bare.append(statistics.median(speeds))
-        print(f"  repeat {repeat + 1}: cnnbook train {ours[-1]:8.0f} images/s   bare loop {bare[-1]:8.0f} images/s")
+    config = TrainConfig(args.model, epochs=args.epochs, batch_size=args.batch_size, quiet=True,
+                         schedule="none")
+    seed_everything(config.seed)
+    world = distributed.setup()
+    train_loader, _, data = _loaders(config, world)
+    models = [build_model(config.model, data["image_shape"], data["num_classes"])[0] for _ in range(2)]
+    optimizers = [torch.optim.Adam(m.parameters(), lr=config.lr) for m in models]
+    loss_fn = torch.nn.CrossEntropyLoss()
+    history, ours, bare = History(), [], []
+    # Epochs alternate between the two loops, so that a slow spell of the machine hits both.
+    for epoch in range(args.repeats * args.epochs):
+        fit(models[0], train_loader, epochs=history.epochs + 1, optimizer=optimizers[0], history=history,
+            device="cpu", log=False)
+        ours.append(history.images_per_second[-1])
+        train_loader.sampler.set_epoch(epoch)
+        bare.append(bare_epoch(models[1], train_loader, optimizers[1], loss_fn))
+        print(f"  epoch {epoch + 1}: cnnbook's loop {ours[-1]:8.0f} images/s   bare loop {bare[-1]:8.0f} images/s")
     ratio = statistics.median(ours) / statistics.median(bare)
-    print(f"overhead: cnnbook train runs at {ratio:.3f} of the bare loop's images/s "
-          f"({(1 - ratio) * 100:+.1f}% slower; target within 5%)")
+    print(f"overhead: the training command's epoch loop runs at {ratio:.3f} of the bare loop's images/s "
+          f"(medians of {len(ours)} alternating epochs; target: at least 0.95)")
     return ratio
 
 
