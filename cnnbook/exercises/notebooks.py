@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 from cnnbook.checks.suite import EXERCISES
-from cnnbook.exercises.grading import ExerciseError
+from cnnbook.exercises.grading import ExerciseError, join_and
 
 __all__ = [
     "CHAPTERS",
@@ -242,16 +242,12 @@ _DROPOUT_WORDS = {  # a random layer: no elementwise comparison with torch
 }
 
 
-def _and(items):
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def exercise_cells(name, heading="###"):
     """The exercise block: what to write, and the cell that grades it."""
     exercise = EXERCISES[name]
     what = {"layer": "the layer", "loss": "the loss", "optimizer": "the optimizer"}[exercise.kind]
     words = dict(_STAGE_WORDS, **_DROPOUT_WORDS) if name == "Dropout" else _STAGE_WORDS
-    checks = _and([words[s] for s in exercise.stages() if s in words])
+    checks = join_and([words[s] for s in exercise.stages() if s in words])
     book = f"cnnbook.numpy.optim.{name}" if exercise.kind == "optimizer" else f"cnnbook.numpy.{name}"
     text = (
         f"{heading} Exercise (연습 문제): `{name}`\n\n"
