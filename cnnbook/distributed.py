@@ -78,11 +78,12 @@ def cleanup() -> None:
     """Leave the process group, if one was joined."""
     import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized():
+    if is_initialized():
         dist.destroy_process_group()
 
 
 def is_initialized() -> bool:
+    """Whether this process has joined a process group."""
     import torch.distributed as dist
 
     return dist.is_available() and dist.is_initialized()
