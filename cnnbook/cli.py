@@ -43,7 +43,7 @@ def _data_verify(args):
         for filename, status in files.items():
             if status.startswith("corrupt"):
                 path = f"{root}/{data.DATASETS[name].folder}/{filename}"
-                failed.append(f"{path} is corrupt ({status[9:]}); "
+                failed.append(f"{path} is corrupt ({status.removeprefix('corrupt: ')}); "
                               f"`cnnbook data fetch {fetch_name(name, filename)}` downloads it again")
     for line in failed:
         _print_err(line)
@@ -107,6 +107,7 @@ def _train(args):
 
 def _book_edition(args):
     import json
+    from pathlib import Path
 
     from cnnbook.book import edition
 
@@ -132,12 +133,13 @@ def _book_edition(args):
             print(json.dumps(data, ensure_ascii=False, indent=1))
         return EXIT_OK
     try:
-        data = json.loads(open(args.file, encoding="utf-8").read())
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
     except ValueError as exc:
         raise ValueError(f"{args.file}: expected JSON as `cnnbook book edition export` writes it ({exc})") from None
     count = edition.apply(data, args.lang)
     print(f"{count} translated cell(s) written into the {args.lang} edition")
     return EXIT_OK
+
 
 def _book_html(args):
     import time
