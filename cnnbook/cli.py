@@ -229,7 +229,7 @@ def _positive_seconds(text):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnnbook", description="The cnnbook course: data, book, environment.")
+    parser = argparse.ArgumentParser(prog="cnnbook", description="The cnnbook course: data, book, training, exercises, environment.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_data = sub.add_parser("data", help="datasets: verify or fetch")
@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_data_fetch)
 
-    p_book = sub.add_parser("book", help="execute the notebooks")
+    p_book = sub.add_parser("book", help="the notebooks: run, prepare, claims, edition, html, launch")
     book_sub = p_book.add_subparsers(dest="action", required=True)
     p = book_sub.add_parser("run", help="execute the notebooks in course order with papermill")
     p.add_argument("notebooks", nargs="*",
