@@ -56,7 +56,7 @@ def twin_path(english: Path, lang: str) -> Path:
 
 
 def _english(names, folder):
-    return runner.list_notebooks(names, folder=folder or runner.notebooks_dir())
+    return runner.list_notebooks(names, folder=folder)
 
 
 def _read(path):
