@@ -30,13 +30,14 @@ import nbformat
 
 from cnnbook.book import runner
 
-__all__ = ["LANGUAGES", "Pending", "source_hash", "twin_path", "sync", "status", "export", "apply",
-           "problems"]
+__all__ = ["LANGUAGES", "HANGUL", "Pending", "source_hash", "twin_path", "sync", "status", "export",
+           "apply", "problems"]
 
 #: The editions besides English: code -> the language's own name.
 LANGUAGES = {"ko": "한국어"}
 _KEY = "cnnbook"
-_HANGUL = re.compile("[\uac00-\ud7a3]")
+#: A Hangul syllable: what Korean prose is written in.
+HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def source_hash(text: str) -> str:
@@ -254,7 +255,7 @@ def problems(lang="ko", names=None, *, folder=None) -> list[str]:
             elif stamp != source_hash(a.source):
                 found.append(f"{rel} cell {number} ({a.id}): the English cell changed since it was "
                              f"translated; {hint}")
-            elif lang == "ko" and _has_words(a.source) and not _HANGUL.search(b.source) and not _is_badge(a):
+            elif lang == "ko" and _has_words(a.source) and not HANGUL.search(b.source) and not _is_badge(a):
                 found.append(f"{rel} cell {number} ({a.id}): marked translated but holds no Hangul")
     return found
 
