@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnnbook.book import runner
+from cnnbook.book import launch, runner
 
 __all__ = ["LANGUAGES", "HANGUL", "Pending", "source_hash", "twin_path", "sync", "status", "export",
            "apply", "problems"]
@@ -76,17 +76,13 @@ def _cell_id(cell, number):
 
 
 def _is_badge(cell):
-    from cnnbook.book.launch import BADGE_TAG
-
-    return BADGE_TAG in cell.get("metadata", {}).get("tags", [])
+    return launch.BADGE_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def _build_twin(english, previous, relpath):
     """The twin of ``english``: its code cells as they are, translated prose where the
     previous twin has it (matched by cell id), English prose marked untranslated elsewhere.
     The "Open in Colab" badge needs no translator: the twin's badge opens the twin."""
-    from cnnbook.book.launch import badge_source
-
     prose = {}
     if previous is not None:
         prose = {c["id"]: c for c in previous.cells if c.cell_type == "markdown" and c.get("id")}
@@ -99,7 +95,7 @@ def _build_twin(english, previous, relpath):
         meta = cell.setdefault("metadata", {})
         if _is_badge(cell):
             stamp = source_hash(cell.source)
-            cell.source = badge_source(relpath)
+            cell.source = launch.badge_source(relpath)
             meta[_KEY] = {"translates": stamp}
         elif old is not None and _translates(old) is not None:
             cell.source = old.source
