@@ -199,13 +199,47 @@ def _env(args):
 def _exercises_init(args):
     from cnnbook import exercises
 
-    return exercises.init_command(args.dir, book=args.book)
+    try:
+        written = exercises.init_workspace(args.dir, book=args.book)
+    except exercises.ExerciseError as error:  # not among main()'s: importing it costs torch
+        _print_err(str(error))
+        return EXIT_FAIL
+    module = written[0]
+    print(f"Made an exercise workspace in {args.dir}:")
+    print(f"  {module}  the classes you write: {len(exercises.EXERCISES)} exercises, every one a stub")
+    for p in written:
+        if p.suffix == ".ipynb":
+            names = _chapter_exercises(p)
+            print(f"  {p}  exercises: {', '.join(names)}" if names else f"  {p}")
+    print(f"Next: write a method in {module.name}, then `cnnbook exercises check --module {module}`"
+          f" (or run it in {args.dir}), or open a notebook in {args.dir}/notebooks/.")
+    return EXIT_OK
+
+
+def _chapter_exercises(path):
+    """The exercises of the chapter an exercise notebook comes from (by name or number)."""
+    from cnnbook.exercises import CHAPTERS
+
+    for stem, names in CHAPTERS.items():
+        if path.stem == stem or path.stem[:2] == stem[:2]:
+            return names
+    return ()
 
 
 def _exercises_check(args):
+    from pathlib import Path
+
     from cnnbook import exercises
 
-    return exercises.check_command(args.names, module=args.module)
+    try:
+        chosen = exercises.exercise_names(args.names)
+        learner = exercises.load_module(args.module)
+    except exercises.ExerciseError as error:
+        _print_err(str(error))
+        return EXIT_FAIL
+    results = exercises.grade(learner, chosen, path=Path(learner.__file__).resolve())
+    print(exercises.format_report(results, source=str(args.module)))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
 
 
 def _positive_int(text):
