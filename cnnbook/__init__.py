@@ -9,8 +9,12 @@ Subpackages:
 - ``cnnbook.models``: the model families of the course (LeNet to DPN).
 
 Shared plumbing: ``cnnbook.data`` (datasets), ``cnnbook.train`` (training loops),
-``cnnbook.plot`` (figures), ``cnnbook.seed`` (reproducibility), ``cnnbook.book``
-(running the notebooks).
+``cnnbook.trainer`` and ``cnnbook.distributed`` (the ``cnnbook train`` command, on one
+or many devices), ``cnnbook.plot`` (figures), ``cnnbook.seed`` (reproducibility),
+``cnnbook.checks`` (the checks of a NumPy layer or optimizer against torch),
+``cnnbook.exercises`` (the exercise edition, graded by those checks) and ``cnnbook.book``
+(the book's tooling: running the notebooks, their claims, the website, the Korean
+edition).
 """
 
 __version__ = "0.1.0"

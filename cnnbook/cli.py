@@ -43,7 +43,7 @@ def _data_verify(args):
         for filename, status in files.items():
             if status.startswith("corrupt"):
                 path = f"{root}/{data.DATASETS[name].folder}/{filename}"
-                failed.append(f"{path} is corrupt ({status[9:]}); "
+                failed.append(f"{path} is corrupt ({status.removeprefix('corrupt: ')}); "
                               f"`cnnbook data fetch {fetch_name(name, filename)}` downloads it again")
     for line in failed:
         _print_err(line)
@@ -107,6 +107,7 @@ def _train(args):
 
 def _book_edition(args):
     import json
+    from pathlib import Path
 
     from cnnbook.book import edition
 
@@ -132,12 +133,13 @@ def _book_edition(args):
             print(json.dumps(data, ensure_ascii=False, indent=1))
         return EXIT_OK
     try:
-        data = json.loads(open(args.file, encoding="utf-8").read())
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
     except ValueError as exc:
         raise ValueError(f"{args.file}: expected JSON as `cnnbook book edition export` writes it ({exc})") from None
     count = edition.apply(data, args.lang)
     print(f"{count} translated cell(s) written into the {args.lang} edition")
     return EXIT_OK
+
 
 def _book_html(args):
     import time
@@ -197,13 +199,47 @@ def _env(args):
 def _exercises_init(args):
     from cnnbook import exercises
 
-    return exercises.init_command(args.dir, book=args.book)
+    try:
+        written = exercises.init_workspace(args.dir, book=args.book)
+    except exercises.ExerciseError as error:  # not among main()'s: importing it costs torch
+        _print_err(str(error))
+        return EXIT_FAIL
+    module = written[0]
+    print(f"Made an exercise workspace in {args.dir}:")
+    print(f"  {module}  the classes you write: {len(exercises.EXERCISES)} exercises, every one a stub")
+    for p in written:
+        if p.suffix == ".ipynb":
+            names = _chapter_exercises(p)
+            print(f"  {p}  exercises: {', '.join(names)}" if names else f"  {p}")
+    print(f"Next: write a method in {module.name}, then `cnnbook exercises check --module {module}`"
+          f" (or run it in {args.dir}), or open a notebook in {args.dir}/notebooks/.")
+    return EXIT_OK
+
+
+def _chapter_exercises(path):
+    """The exercises of the chapter an exercise notebook comes from (by name or number)."""
+    from cnnbook.exercises import CHAPTERS
+
+    for stem, names in CHAPTERS.items():
+        if path.stem == stem or path.stem[:2] == stem[:2]:
+            return names
+    return ()
 
 
 def _exercises_check(args):
+    from pathlib import Path
+
     from cnnbook import exercises
 
-    return exercises.check_command(args.names, module=args.module)
+    try:
+        chosen = exercises.exercise_names(args.names)
+        learner = exercises.load_module(args.module)
+    except exercises.ExerciseError as error:
+        _print_err(str(error))
+        return EXIT_FAIL
+    results = exercises.grade(learner, chosen, path=Path(learner.__file__).resolve())
+    print(exercises.format_report(results, source=str(args.module)))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
 
 
 def _positive_int(text):
@@ -227,7 +263,7 @@ def _positive_seconds(text):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnnbook", description="The cnnbook course: data, book, environment.")
+    parser = argparse.ArgumentParser(prog="cnnbook", description="The cnnbook course: data, book, training, exercises, environment.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_data = sub.add_parser("data", help="datasets: verify or fetch")
@@ -241,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_data_fetch)
 
-    p_book = sub.add_parser("book", help="execute the notebooks")
+    p_book = sub.add_parser("book", help="the notebooks: run, prepare, claims, edition, html, launch")
     book_sub = p_book.add_subparsers(dest="action", required=True)
     p = book_sub.add_parser("run", help="execute the notebooks in course order with papermill")
     p.add_argument("notebooks", nargs="*",

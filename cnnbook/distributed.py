@@ -4,7 +4,7 @@
 rank through environment variables. :func:`setup` reads them, joins the process group
 (NCCL on CUDA, Gloo on the CPU) and picks the process's device; everything else the training
 loop needs from this module is small: whether this process is the one that writes
-(:func:`is_main`), a sum across processes (:func:`all_reduce_sum`), the shard of the
+(:attr:`World.main`), a sum across processes (:func:`all_reduce_sum`), the shard of the
 held-out set each process evaluates (:func:`shard`), and the model wrapper
 (:func:`wrap`, ``DistributedDataParallel``). A single process (plain ``cnnbook train``)
 runs the same code with a world of size 1.
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["World", "setup", "cleanup", "is_initialized", "is_main", "all_reduce_sum", "barrier",
-           "shard", "wrap", "unwrap"]
+__all__ = ["World", "setup", "cleanup", "is_initialized", "all_reduce_sum", "barrier", "shard", "wrap",
+           "unwrap"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class World:
 
     @property
     def main(self) -> bool:
+        """True in the process that writes files and logs: rank 0, or the only process."""
         return self.rank == 0
 
 
@@ -77,21 +78,15 @@ def cleanup() -> None:
     """Leave the process group, if one was joined."""
     import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized():
+    if is_initialized():
         dist.destroy_process_group()
 
 
 def is_initialized() -> bool:
+    """Whether this process has joined a process group."""
     import torch.distributed as dist
 
     return dist.is_available() and dist.is_initialized()
-
-
-def is_main() -> bool:
-    """True in the process that writes files and logs: rank 0, or the only process."""
-    import torch.distributed as dist
-
-    return not is_initialized() or dist.get_rank() == 0
 
 
 def all_reduce_sum(values, device) -> list[float]:

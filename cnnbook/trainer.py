@@ -29,7 +29,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -472,7 +472,3 @@ def config_from_args(args) -> TrainConfig:
     values["model_args"] = dict(args.model_arg)
     values["data_root"] = args.root
     return TrainConfig(**values)
-
-
-def _config_json(config: TrainConfig) -> str:  # pragma: no cover - debugging aid
-    return json.dumps(asdict(config), indent=2)

@@ -8,9 +8,9 @@ import papermill
 import pytest
 
 from cnnbook.book import list_notebooks
+from cnnbook.book.edition import HANGUL
 
 NOTEBOOKS = list_notebooks()
-HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _load(path):

@@ -1,10 +1,14 @@
-"""The book's tooling: running the notebooks, checking their claims, the website.
+"""The book's tooling: running the notebooks, checking their claims, the website, the
+translated editions.
 
 - :mod:`cnnbook.book.runner`: execute the notebooks headlessly with papermill
   (``cnnbook book run``) and prepare fast-mode copies for the test suite.
 - :mod:`cnnbook.book.claims`: checked claims, a notebook's conclusions tested by the run
   that produced them (``cnnbook book claims`` lists them).
-- :mod:`cnnbook.book.site`: the book as a website (``cnnbook book html``).
+- :mod:`cnnbook.book.site`: the book as a website (``cnnbook book html``), with its
+  Sphinx extension :mod:`cnnbook.book.sphinx_ext`.
+- :mod:`cnnbook.book.edition`: the Korean edition kept in step with the English
+  notebooks (``cnnbook book edition``).
 - :mod:`cnnbook.book.launch`: each notebook's Colab badge and install lines
   (``cnnbook book launch``); the project's repository address.
 

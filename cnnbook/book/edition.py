@@ -28,15 +28,16 @@ from pathlib import Path
 
 import nbformat
 
-from cnnbook.book import runner
+from cnnbook.book import launch, runner
 
-__all__ = ["LANGUAGES", "Pending", "source_hash", "twin_path", "sync", "status", "export", "apply",
-           "problems"]
+__all__ = ["LANGUAGES", "HANGUL", "Pending", "source_hash", "twin_path", "sync", "status", "export",
+           "apply", "problems"]
 
 #: The editions besides English: code -> the language's own name.
 LANGUAGES = {"ko": "한국어"}
 _KEY = "cnnbook"
-_HANGUL = re.compile("[\uac00-\ud7a3]")
+#: A Hangul syllable: what Korean prose is written in.
+HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def source_hash(text: str) -> str:
@@ -56,7 +57,7 @@ def twin_path(english: Path, lang: str) -> Path:
 
 
 def _english(names, folder):
-    return runner.list_notebooks(names, folder=folder or runner.notebooks_dir())
+    return runner.list_notebooks(names, folder=folder)
 
 
 def _read(path):
@@ -75,17 +76,13 @@ def _cell_id(cell, number):
 
 
 def _is_badge(cell):
-    from cnnbook.book.launch import BADGE_TAG
-
-    return BADGE_TAG in cell.get("metadata", {}).get("tags", [])
+    return launch.BADGE_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def _build_twin(english, previous, relpath):
     """The twin of ``english``: its code cells as they are, translated prose where the
     previous twin has it (matched by cell id), English prose marked untranslated elsewhere.
     The "Open in Colab" badge needs no translator: the twin's badge opens the twin."""
-    from cnnbook.book.launch import badge_source
-
     prose = {}
     if previous is not None:
         prose = {c["id"]: c for c in previous.cells if c.cell_type == "markdown" and c.get("id")}
@@ -98,7 +95,7 @@ def _build_twin(english, previous, relpath):
         meta = cell.setdefault("metadata", {})
         if _is_badge(cell):
             stamp = source_hash(cell.source)
-            cell.source = badge_source(relpath)
+            cell.source = launch.badge_source(relpath)
             meta[_KEY] = {"translates": stamp}
         elif old is not None and _translates(old) is not None:
             cell.source = old.source
@@ -254,7 +251,7 @@ def problems(lang="ko", names=None, *, folder=None) -> list[str]:
             elif stamp != source_hash(a.source):
                 found.append(f"{rel} cell {number} ({a.id}): the English cell changed since it was "
                              f"translated; {hint}")
-            elif lang == "ko" and _has_words(a.source) and not _HANGUL.search(b.source) and not _is_badge(a):
+            elif lang == "ko" and _has_words(a.source) and not HANGUL.search(b.source) and not _is_badge(a):
                 found.append(f"{rel} cell {number} ({a.id}): marked translated but holds no Hangul")
     return found
 

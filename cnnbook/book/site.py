@@ -53,7 +53,7 @@ from pathlib import Path
 
 from cnnbook.book import launch
 from cnnbook.book.edition import LANGUAGES
-from cnnbook.book.runner import BookError, list_notebooks
+from cnnbook.book.runner import BookError, default_jobs, list_notebooks
 
 __all__ = ["Edition", "EDITIONS", "GLOSSARY", "repo_root", "site_dir", "chapter_table", "home_page",
            "glossary_page", "check_twins", "stage", "build_site"]
@@ -323,8 +323,8 @@ def build_site(output="build/html", *, root=None, site=None, workdir=None, editi
     workdir = Path(workdir) if workdir is not None else root / "build" / "site"
     output = Path(output)
     check_twins(editions, root)
-    # The machine's cores shared among the editions' Sphinx processes.
-    jobs = jobs or max(1, min(4, os.cpu_count() or 1) // len(editions))
+    # The book runner's share of the machine, split among the editions' Sphinx processes.
+    jobs = jobs or max(1, default_jobs() // len(editions))
     commands = {}
     for edition in editions:
         src = workdir / "src" / edition.lang

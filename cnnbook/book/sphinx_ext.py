@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from pathlib import Path
 
 from cnnbook.book import launch
+from cnnbook.book.edition import HANGUL
 
 __all__ = ["KoreanSearch", "setup"]
 
 BADGE_FILE = "colab-badge.svg"
-_HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _local_badges(app, doctree, docname) -> None:
@@ -78,7 +77,7 @@ def _korean_search_class():
                 words.append(word)
                 end = len(word)
                 for _ in range(3):
-                    if end < 2 or not _HANGUL.match(word[end - 1]):
+                    if end < 2 or not HANGUL.match(word[end - 1]):
                         break
                     end -= 1
                     words.append(word[:end])

@@ -28,7 +28,6 @@ __all__ = [
     "split",
     "flat",
     "run_torch",
-    "run_numpy",
     "assert_same_state",
     "describe",
     "check_optimizer",
@@ -169,17 +168,6 @@ def _numpy_step(params, opt):
     for p, gp in zip(params, split(g)):
         p.grad += gp
     opt.step()
-
-
-def run_numpy(opt_cls, kwargs, v0, steps=STEPS):
-    params = [Parameter(a, dtype=np.float64) for a in split(v0)]
-    opt = opt_cls(params, **kwargs)
-    path = []
-    for i in range(steps):
-        _numpy_step(params, opt)
-        if i % 10 == 9:
-            path.append(flat(params))
-    return params, opt, np.array(path)
 
 
 def assert_same_state(params, opt, ref_params, ref_opt, what, steps=STEPS):

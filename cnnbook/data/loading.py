@@ -76,7 +76,7 @@ def _read_idx_checked(path: Path, spec: FileSpec, name) -> np.ndarray:
 
 
 def _images(x: np.ndarray, dtype) -> np.ndarray:
-    """uint8 (N, H, W[, C]) -> (N, C, H, W) in [0, 1] of ``dtype``."""
+    """uint8 images, (N, H, W) or already (N, C, H, W), as (N, C, H, W) in [0, 1] of ``dtype``."""
     if x.ndim == 3:
         x = x[:, None]
     return (x.astype(dtype) / 255.0).astype(dtype)
@@ -149,7 +149,7 @@ def load_cifar10(root=None, *, dtype=np.float32):
     for split in ("train", "test"):
         x = np.concatenate([p[0] for p in parts[split]])
         y = np.concatenate([p[1] for p in parts[split]])
-        out += [(x.astype(dtype) / 255.0).astype(dtype), y]
+        out += [_images(x, dtype), y]
     return tuple(out)
 
 

@@ -221,7 +221,8 @@ def _kind(message):
     return re.sub(r"\d+(\.\d+)?", "#", re.sub(r"\b\w+\([^()]*\)", "CALL", message))
 
 
-def _and(items):
+def join_and(items):
+    """'a', 'a and b', 'a, b and c': items joined as a sentence lists them."""
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -237,7 +238,7 @@ def grade_one(module, name, path=None):
         return Result(name, FAILED, f"{name} in {where} is a {type(cls).__name__}, not a class", total=total)
     stubs = unwritten_methods(cls, exercise.methods)
     if len(stubs) == len(exercise.methods):
-        methods = _and(f"{name}.{m}" for m in stubs)
+        methods = join_and(f"{name}.{m}" for m in stubs)
         return Result(name, NOT_WRITTEN, f"{methods} still raise{'s' if len(stubs) == 1 else ''} NotImplementedError",
                       total=total)
     passed = 0
@@ -253,7 +254,7 @@ def grade_one(module, name, path=None):
                 progress = [f"{s} ({n} check{'s' if n > 1 else ''})" for s, n in done if s != "interface"]
                 if passing:
                     progress.append(f"{len(passing)} {stage} check{'s' if len(passing) > 1 else ''}")
-                details = [f"passed so far: {_and(progress)}"] if progress else []
+                details = [f"passed so far: {join_and(progress)}"] if progress else []
                 return Result(name, NOT_WRITTEN, message, details, passed=passed + len(passing), total=total)
             except CheckFailed as failure:
                 failures.append(str(failure))

@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 from cnnbook.checks.suite import EXERCISES
-from cnnbook.exercises.grading import ExerciseError
+from cnnbook.exercises.grading import ExerciseError, join_and
 
 __all__ = [
     "CHAPTERS",
@@ -242,19 +242,15 @@ _DROPOUT_WORDS = {  # a random layer: no elementwise comparison with torch
 }
 
 
-def _and(items):
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def exercise_cells(name, heading="###"):
+def exercise_cells(name):
     """The exercise block: what to write, and the cell that grades it."""
     exercise = EXERCISES[name]
     what = {"layer": "the layer", "loss": "the loss", "optimizer": "the optimizer"}[exercise.kind]
     words = dict(_STAGE_WORDS, **_DROPOUT_WORDS) if name == "Dropout" else _STAGE_WORDS
-    checks = _and([words[s] for s in exercise.stages() if s in words])
+    checks = join_and([words[s] for s in exercise.stages() if s in words])
     book = f"cnnbook.numpy.optim.{name}" if exercise.kind == "optimizer" else f"cnnbook.numpy.{name}"
     text = (
-        f"{heading} Exercise (연습 문제): `{name}`\n\n"
+        f"### Exercise (연습 문제): `{name}`\n\n"
         f"Write {_methods_text(name)} in `my_layers.py` (in the workspace folder, one level up from "
         f"this notebook): {exercise.summary}. The docstring and the comments of the stub say what "
         f"to compute; what is marked *given* is written for you.\n\n"
@@ -368,7 +364,7 @@ def exercise_notebook(nb, source_name, exercises=()):
                                        "can be run again whenever you have changed the file.",
                            "exercise-section"))
         for name in untagged:
-            block += exercise_cells(name, heading="###")
+            block += exercise_cells(name)
     cells[setup_at:setup_at] = block
     title = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("#") else 0
     cells.insert(title, _cell("markdown", _intro(source_name, list(exercises) + [n for n in tagged if n not in exercises]),

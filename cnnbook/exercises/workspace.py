@@ -18,6 +18,7 @@ from cnnbook.exercises.grading import (
     exercise_names,
     format_report,
     grade,
+    join_and,
     load_module,
     unwritten_methods,
 )
@@ -132,16 +133,11 @@ class Workspace:
         print(format_report(results, source=str(self.path)))
         waiting = [r.name for r in results if not r.ok and r.status != FAILED]
         if waiting:
-            print(f"Until you write {_and(waiting)}, the cells below use the book's.")
+            print(f"Until you write {join_and(waiting)}, the cells below use the book's.")
         failed = [r.name for r in results if r.status == FAILED]
         if failed:
             raise ExerciseNotPassed(
-                f"{_and(failed)} failed the check: fix {'it' if len(failed) == 1 else 'them'} in {self.path} "
+                f"{join_and(failed)} failed the check: fix {'it' if len(failed) == 1 else 'them'} in {self.path} "
                 f"and run this cell again (the cells below would run the wrong layer)"
             )
         return results
-
-
-def _and(items):
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -6,6 +6,12 @@ import numbers
 from torch import nn
 
 
+def is_count(n, least=1):
+    """Whether ``n`` is an integer (not a ``bool``) of at least ``least``: a channel or
+    block count a configuration may hold."""
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= least
+
+
 def check_width_div(family, width_div, channels, grouped=()):
     """Return ``width_div`` as an ``int`` after checking it suits a model's channel counts.
 

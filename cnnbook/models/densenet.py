@@ -1,11 +1,9 @@
 """DenseNet-BC (Huang et al., 2016): every layer sees the feature maps of all layers before it."""
 
-import numbers
-
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, check_width_div, min_input_size_of
+from cnnbook.models.common import check_input, check_width_div, is_count, min_input_size_of
 
 
 class DenseLayer(nn.Module):
@@ -147,10 +145,7 @@ class DenseNet(nn.Module):
         if not 0 < compression <= 1:
             raise ValueError(f"compression must be in (0, 1], got {compression}")
         widths = {"growth_rate": growth_rate, "num_init_features": num_init_features}
-        bad = {
-            name: w for name, w in widths.items()
-            if isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1
-        }
+        bad = {name: w for name, w in widths.items() if not is_count(w)}
         if bad:
             raise ValueError(f"DenseNet expected positive integer widths, got {bad}")
         self.width_div = check_width_div("DenseNet", width_div, widths)

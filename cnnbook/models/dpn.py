@@ -1,11 +1,9 @@
 """Dual Path Networks (Chen et al., 2017): a residual path and a dense path side by side."""
 
-import numbers
-
 import torch
 from torch import nn
 
-from cnnbook.models.common import check_input, check_width_div, min_input_size_of
+from cnnbook.models.common import check_input, check_width_div, is_count, min_input_size_of
 
 
 class BnActConv2d(nn.Sequential):
@@ -193,8 +191,8 @@ class DPN(nn.Module):
         k_sec, inc_sec, widths = tuple(k_sec), tuple(inc_sec), tuple(widths)
         if (
             not (len(k_sec) == len(inc_sec) == len(widths) == 4)
-            or not all(_is_count(n, 1) for n in k_sec + widths)
-            or not all(_is_count(n, 0) for n in inc_sec)
+            or not all(is_count(n, 1) for n in k_sec + widths)
+            or not all(is_count(n, 0) for n in inc_sec)
         ):
             raise ValueError(
                 "k_sec, inc_sec and widths must each have four entries (positive block "
@@ -202,7 +200,7 @@ class DPN(nn.Module):
                 f"got k_sec={k_sec}, inc_sec={inc_sec}, widths={widths}"
             )
         sizes = dict(num_init_features=num_init_features, k_r=k_r, groups=groups)
-        bad = {name: n for name, n in sizes.items() if not _is_count(n, 1)}
+        bad = {name: n for name, n in sizes.items() if not is_count(n, 1)}
         if bad:
             raise ValueError(f"DPN expected positive integers, got {bad}")
         if k_r % groups != 0:
@@ -286,10 +284,6 @@ class DPN(nn.Module):
 
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
-
-
-def _is_count(n, least):
-    return isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= least
 
 
 def _dpn(depth, num_classes, in_channels, kwargs):
