@@ -49,14 +49,14 @@ def overhead(args):
     from cnnbook import distributed
     from cnnbook.seed import seed_everything
     from cnnbook.train import History, fit
-    from cnnbook.trainer import TrainConfig, _loaders, build_model
+    from cnnbook.trainer import TrainConfig, build_model, loaders
 
     torch.set_num_threads(args.threads)
     config = TrainConfig(args.model, epochs=args.epochs, batch_size=args.batch_size, quiet=True,
                          schedule="none")
     seed_everything(config.seed)
     world = distributed.setup()
-    train_loader, _, data = _loaders(config, world)
+    train_loader, _, data = loaders(config, world)
     models = [build_model(config.model, data["image_shape"], data["num_classes"])[0] for _ in range(2)]
     optimizers = [torch.optim.Adam(m.parameters(), lr=config.lr) for m in models]
     loss_fn = torch.nn.CrossEntropyLoss()

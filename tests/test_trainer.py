@@ -13,7 +13,7 @@ import torch
 
 from cnnbook import cli
 from cnnbook.data import DataError, load_dataset
-from cnnbook.trainer import METRICS, CheckpointError, TrainConfig, augment_batch, build_model, load_checkpoint
+from cnnbook.trainer import METRICS, TrainConfig, augment_batch, build_model, load_checkpoint
 
 
 def _have_mnist():
